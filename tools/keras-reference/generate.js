@@ -1,0 +1,99 @@
+// Writes one fixture per case to tests/Engine.Tests/Fixtures/keras/<case>.json:
+//   { name, graph (our wire format), weights: {layer: [{name, shape, data}]}, inputs: [{shape, data}],
+//     outputs: [{shape, data}] }
+// Each case (cases/*.js) builds the model with TensorFlow.js's Keras layers API and writes the same
+// model in our graph format by hand, so the test checks our format, layers and weight layout
+// against an implementation we did not write. Weights are replaced by seeded random values (moving
+// variances kept positive) so that nothing depends on initializers.
+//   node generate.js            all cases
+//   node generate.js conv       cases whose name contains "conv"
+const fs = require('fs');
+const path = require('path');
+const tf = require('@tensorflow/tfjs');
+
+const outDir = path.join(__dirname, '..', '..', 'tests', 'Engine.Tests', 'Fixtures', 'keras');
+fs.mkdirSync(outDir, { recursive: true });
+
+// A small deterministic generator (mulberry32), independent of tfjs's own seeding.
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomTensor(shape, random, low = -1, high = 1) {
+  const size = shape.reduce((p, d) => p * d, 1);
+  const data = new Float32Array(size);
+  for (let i = 0; i < size; i++) data[i] = low + (high - low) * random();
+  return tf.tensor(data, shape, 'float32');
+}
+
+function randomInts(shape, random, high) {
+  const size = shape.reduce((p, d) => p * d, 1);
+  const data = new Int32Array(size);
+  for (let i = 0; i < size; i++) data[i] = Math.floor(random() * high);
+  return tf.tensor(data, shape, 'int32');
+}
+
+function encode(t) {
+  return { shape: t.shape, dtype: t.dtype, data: Array.from(t.dataSync()) };
+}
+
+// Every layer with weights, nested models' layers included, keyed by layer name.
+function collectWeights(model, into = {}) {
+  for (const layer of model.layers) {
+    if (layer.layers) { collectWeights(layer, into); continue; }
+    const weights = layer.weights;
+    if (weights.length === 0) continue;
+    into[layer.name] = weights.map(w => ({ name: w.originalName ?? w.name, ...encode(w.read()) }));
+  }
+  return into;
+}
+
+function randomizeWeights(model, random) {
+  const visit = m => {
+    for (const layer of m.layers) {
+      if (layer.layers) { visit(layer); continue; }
+      if (layer.weights.length === 0) continue;
+      const values = layer.weights.map(w => {
+        const positive = /variance/.test(w.name);
+        return randomTensor(w.shape, random, positive ? 0.5 : -0.5, positive ? 1.5 : 0.5);
+      });
+      layer.setWeights(values);
+    }
+  };
+  visit(model);
+}
+
+const helpers = { tf, rng, randomTensor, randomInts };
+const filter = process.argv[2];
+const files = fs.readdirSync(path.join(__dirname, 'cases')).filter(f => f.endsWith('.js')).sort();
+let written = 0;
+for (const file of files) {
+  const cases = require(path.join(__dirname, 'cases', file))(helpers);
+  for (const c of cases) {
+    if (filter && !c.name.includes(filter)) continue;
+    const random = rng(c.seed ?? 1234);
+    const model = c.build();
+    randomizeWeights(model, random);
+    const inputs = c.inputs(random);
+    let outputs = model.predict(inputs);
+    if (!Array.isArray(outputs)) outputs = [outputs];
+    const fixture = {
+      name: c.name,
+      source: `TensorFlow.js ${tf.version.tfjs} (${file})`,
+      graph: c.graph,
+      weights: collectWeights(model),
+      inputs: inputs.map(encode),
+      outputs: outputs.map(encode),
+    };
+    fs.writeFileSync(path.join(outDir, `${c.name}.json`), JSON.stringify(fixture) + '\n');
+    written++;
+  }
+}
+console.log(`wrote ${written} fixtures to ${outDir}`);
