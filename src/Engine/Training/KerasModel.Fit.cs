@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using TrainService.Engine.Graph;
+using TrainService.Engine.Training.Callbacks;
+using TrainService.Engine.Training.Compile;
+using TrainService.Engine.Training.Data;
+using TrainService.Engine.Training.Fit;
+using TrainService.Engine.Training.Losses;
+using static TorchSharp.torch;
+
+namespace TrainService.Engine.Training;
+
+public sealed partial class KerasModel
+{
+    // Callback states read from a checkpoint, given to the callbacks of the fit that resumes it.
+    List<(string Type, JsonObject State)>? pendingCallbackStates;
+    Dictionary<string, Tensor>? pendingCallbackTensors;
+    int pendingStatesEpoch;
+    IReadOnlyList<Callback> activeCallbacks = [];
+
+    /// <summary>
+    /// Keras's fit. Checks data, settings and callbacks against the model first and throws
+    /// <see cref="GraphValidationException"/> with every problem before anything trains. Stops
+    /// within one batch of <paramref name="cancellationToken"/> firing, with
+    /// <see cref="OperationCanceledException"/> (the weights are those after the last whole batch).
+    /// </summary>
+    /// <returns>This fit's History (Keras's return value); <see cref="RunHistory"/> holds every epoch of the run.</returns>
+    public History Fit(FitData data, FitOptions options, ITrainingObserver? observer = null, CancellationToken cancellationToken = default)
+    {
+        var plan = Plan ?? throw new InvalidOperationException("Compile the model before fit.");
+        var diagnostics = new DiagnosticBag();
+        using var all = DataPreparation.Prepare(Graph, plan, data, diagnostics, "", requireTargets: true);
+        using var separateValidation = data.Validation is null ? null
+            : DataPreparation.Prepare(Graph, plan, data.Validation, diagnostics, "/validation_data", requireTargets: true);
+        if (all is null || diagnostics.HasErrors) throw new GraphValidationException(diagnostics.Errors.ToList());
+
+        PreparedData training = all;
+        PreparedData? validation = separateValidation;
+        PreparedData? splitTraining = null, splitValidation = null;
+        if (validation is null && options.ValidationSplit > 0)
+        {
+            // Keras: the last floor(n·split) samples, before any shuffling.
+            var splitAt = (long)Math.Floor(all.Count * (1.0 - options.ValidationSplit));
+            if (splitAt == 0 || splitAt == all.Count)
+                diagnostics.Error(JsonPointer.Append(options.Pointer, "validation_split"),
+                    $"validation_split {options.ValidationSplit} of {all.Count} samples leaves {(splitAt == 0 ? "nothing to train on" : "nothing to validate on")}.");
+            else
+            {
+                (splitTraining, splitValidation) = all.Split(splitAt);
+                training = splitTraining;
+                validation = splitValidation;
+            }
+        }
+        try
+        {
+            ApplyClassWeights(plan, options, data, training, diagnostics);
+            var logNames = LogNames(plan, validation is not null, options.Callbacks);
+            foreach (var callback in options.Callbacks) callback.Validate(plan, logNames, diagnostics);
+            if (diagnostics.HasErrors) throw new GraphValidationException(diagnostics.Errors.ToList());
+            return Train(plan, training, validation, options, logNames, observer, cancellationToken);
+        }
+        finally
+        {
+            splitTraining?.Dispose();
+            splitValidation?.Dispose();
+        }
+    }
+
+    static List<string> LogNames(TrainingPlan plan, bool validation, IEnumerable<Callback> callbacks)
+    {
+        var names = plan.MetricsNames.ToList();
+        if (validation) names.AddRange(plan.MetricsNames.Select(n => "val_" + n));
+        names.AddRange(callbacks.SelectMany(c => c.AddedLogNames).Distinct());
+        return names;
+    }
+
+    static void ApplyClassWeights(TrainingPlan plan, FitOptions options, FitData data, PreparedData training, DiagnosticBag diagnostics)
+    {
+        if (options.ClassWeight is not { } classWeight) return;
+        var pointer = JsonPointer.Append(options.Pointer, "class_weight");
+        if (data.SampleWeight is not null)
+        {
+            diagnostics.Error(pointer, "Give class_weight or sample weights, not both (Keras's rule).");
+            return;
+        }
+        var byOutput = new Dictionary<string, IReadOnlyDictionary<long, double>>(StringComparer.Ordinal);
+        foreach (var (output, weights) in classWeight)
+        {
+            var head = options.ClassWeightIsFlat
+                ? plan.Heads.Count == 1 ? plan.Heads[0] : null
+                : plan.Heads.FirstOrDefault(h => h.Name == output);
+            if (head is null)
+            {
+                diagnostics.Error(options.ClassWeightIsFlat ? pointer : JsonPointer.Append(pointer, output), options.ClassWeightIsFlat
+                    ? $"The model has {plan.Heads.Count} outputs: give class_weight by output name, {{\"{plan.Heads[0].Name}\": {{\"0\": 1.0, ...}}}}."
+                    : $"class_weight names '{output}', which is not an output of the model. Outputs: {string.Join(", ", plan.Heads.Select(h => $"'{h.Name}'"))}.");
+                continue;
+            }
+            if (head.Output.Info.Shape.Rank > 2)
+            {
+                diagnostics.Error(pointer, $"class_weight needs one class per sample; output '{head.Name}' has shape {head.Output.Info.Shape}.");
+                continue;
+            }
+            byOutput[head.Name] = weights;
+        }
+        if (!diagnostics.HasErrors) training.ApplyClassWeights(byOutput);
+    }
+
+    History Train(TrainingPlan plan, PreparedData training, PreparedData? validation, FitOptions options,
+        IReadOnlyList<string> logNames, ITrainingObserver? observer, CancellationToken cancellationToken)
+    {
+        var seed = options.Seed ?? Seed;
+        var context = new TrainingContext(this);
+        var callbacks = options.Callbacks;
+        foreach (var callback in callbacks) callback.Attach(context);
+        int steps = (int)((training.Count + options.BatchSize - 1) / options.BatchSize);
+        int validationBatch = options.ValidationBatchSize ?? options.BatchSize;
+        var history = new History();
+        bool needsBatchLoss = callbacks.Any(c => c.NeedsBatchLoss);
+        using var epochMetrics = new EpochMetrics(plan, training);
+        using var validationMetrics = validation is null ? null : new EpochMetrics(plan, validation);
+
+        RunHistory = RunHistory.Before(options.InitialEpoch);
+        CompletedEpochs = options.InitialEpoch;
+        activeCallbacks = callbacks;
+        observer?.TrainingStarted(new TrainingStarted(options.InitialEpoch, options.Epochs, steps, training.Count,
+            validation?.Count ?? 0, logNames, Device.ToString(), seed));
+        try
+        {
+            foreach (var callback in callbacks) callback.OnTrainBegin();
+            RestoreCallbackStates(callbacks, options.InitialEpoch);
+            var progressClock = Stopwatch.StartNew();
+            for (int epoch = options.InitialEpoch; epoch < options.Epochs && !context.StopTraining; epoch++)
+            {
+                var epochClock = Stopwatch.StartNew();
+                foreach (var callback in callbacks) callback.OnEpochBegin(epoch);
+                SeedEpoch(seed, epoch);
+                Module.train();
+                epochMetrics.Reset(Device);
+                using var order = Order(training.Count, options.Shuffle, seed, epoch);
+                long samples = 0;
+                for (int step = 0; step < steps; step++)
+                {
+                    if (cancellationToken.IsCancellationRequested) Cancel(observer, cancellationToken);
+                    long start = (long)step * options.BatchSize;
+                    long length = Math.Min(options.BatchSize, training.Count - start);
+                    using (var scope = NewDisposeScope())
+                        TrainStep(plan, training.Take(order, start, length, Device), epochMetrics);
+                    samples += length;
+                    bool last = step == steps - 1;
+                    if (needsBatchLoss || (observer is not null && (last || progressClock.Elapsed >= options.ProgressInterval)))
+                    {
+                        var running = epochMetrics.RunningLoss();
+                        foreach (var callback in callbacks) callback.OnBatchEnd(epoch, step, running);
+                        if (observer is not null && (last || progressClock.Elapsed >= options.ProgressInterval || context.StopTraining))
+                        {
+                            observer.BatchProgress(new BatchProgress(epoch, step + 1, steps, running, samples));
+                            progressClock.Restart();
+                        }
+                    }
+                    if (context.StopTraining) break;
+                }
+
+                var (logs, byHead) = epochMetrics.Results();
+                Dictionary<string, double>[]? validationByHead = null;
+                if (validation is not null)
+                {
+                    var (validationLogs, validationHeads) = Score(plan, validation, validationMetrics!, validationBatch, "val_", cancellationToken, observer);
+                    logs.AddRange(validationLogs);
+                    validationByHead = validationHeads;
+                }
+                var epochLogs = new OrderedDictionary<string, double>(StringComparer.Ordinal);
+                foreach (var (name, value) in logs) epochLogs[name] = value;
+                foreach (var callback in callbacks) callback.OnEpochEnd(epoch, epochLogs);
+
+                history.Record(epoch, epochLogs);
+                RunHistory.Record(epoch, epochLogs);
+                CompletedEpochs = epoch + 1;
+                foreach (var callback in callbacks) callback.OnEpochCommitted(epoch);
+                observer?.EpochEnded(new EpochResult(epoch, options.Epochs, epochLogs,
+                    plan.Heads.Select(h => new HeadLogs(h.Name, byHead[h.Index], validationByHead?[h.Index] ?? [])).ToList(),
+                    epochClock.Elapsed));
+            }
+            foreach (var callback in callbacks) callback.OnTrainEnd();
+            observer?.TrainingEnded(new TrainingEnded(context.StopReason, CompletedEpochs, context.StopMessage));
+            return history;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            observer?.TrainingEnded(new TrainingEnded(StopReason.Failed, CompletedEpochs, e.Message));
+            throw;
+        }
+        finally
+        {
+            activeCallbacks = [];
+        }
+    }
+
+    void Cancel(ITrainingObserver? observer, CancellationToken cancellationToken)
+    {
+        observer?.TrainingEnded(new TrainingEnded(StopReason.Cancelled, CompletedEpochs, "Training was cancelled."));
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>One optimizer step on one batch: forward, Keras's total loss, backward, update, metrics.</summary>
+    void TrainStep(TrainingPlan plan, Batch batch, EpochMetrics metrics)
+    {
+        var predictions = Module.Forward(batch.Inputs);
+        var headLosses = new Tensor?[plan.Heads.Count];
+        var total = TotalLoss(plan, predictions, batch, headLosses);
+        total.backward();
+        Optimizer!.Step();
+        metrics.Update(total, headLosses, predictions, batch);
+    }
+
+    /// <summary>Σ loss_weight · head loss, plus the weights' regularization penalties (Keras's compute_loss).</summary>
+    Tensor TotalLoss(TrainingPlan plan, IReadOnlyList<Tensor> predictions, Batch batch, Tensor?[] headLosses)
+    {
+        Tensor? total = null;
+        foreach (var head in plan.Heads)
+        {
+            if (head.Loss is not { } loss) continue;
+            int i = head.Index;
+            var target = loss.Target == TargetForm.Labels ? batch.Labels[i] : batch.Dense[i];
+            var value = loss.Reduce(loss.Compute(target!, predictions[i]), batch.SampleWeights[i]);
+            headLosses[i] = value;
+            var weighted = head.LossWeight == 1 ? value : value * head.LossWeight;
+            total = total is null ? weighted : total + weighted;
+        }
+        foreach (var (_, weight) in weights)
+        {
+            if (weight.Regularizer is not { } regularizer || !weight.Trainable) continue;
+            foreach (var storage in weight.Storage) total = total! + regularizer.Penalty(storage);
+        }
+        return total!;
+    }
+
+    /// <summary>The epoch's sample order: a permutation from the epoch's seed, or null for the stored order.</summary>
+    static Tensor? Order(long count, bool shuffle, long seed, int epoch)
+    {
+        if (!shuffle) return null;
+        using var generator = new Generator(unchecked((ulong)Seeds.ForEpoch(seed, epoch, Seeds.Shuffle)));
+        return randperm(count, generator: generator);
+    }
+
+    /// <summary>Dropout draws from torch's global generators; seeding them per epoch makes epoch k the same in a resumed run.</summary>
+    void SeedEpoch(long seed, int epoch)
+    {
+        var dropoutSeed = Seeds.ForEpoch(seed, epoch, Seeds.Dropout);
+        random.manual_seed(dropoutSeed).Dispose();
+        if (Device.type == TorchSharp.DeviceType.CUDA) cuda.manual_seed_all(dropoutSeed);
+    }
+
+    void RestoreCallbackStates(IReadOnlyList<Callback> callbacks, int initialEpoch)
+    {
+        if (pendingCallbackStates is null) return;
+        // States belong to the run the checkpoint came from, resumed at the epoch it reached.
+        if (initialEpoch == pendingStatesEpoch && pendingCallbackStates.Count == callbacks.Count &&
+            pendingCallbackStates.Select(s => s.Type).SequenceEqual(callbacks.Select(c => c.Type)))
+            for (int i = 0; i < callbacks.Count; i++)
+                callbacks[i].LoadState(pendingCallbackStates[i].State, Prefixed(pendingCallbackTensors!, $"callbacks/{i}/"));
+        pendingCallbackStates = null;
+        foreach (var tensor in pendingCallbackTensors?.Values.ToList() ?? []) tensor.Dispose();
+        pendingCallbackTensors = null;
+    }
+
+    static Dictionary<string, Tensor> Prefixed(Dictionary<string, Tensor> tensors, string prefix) =>
+        tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+}
