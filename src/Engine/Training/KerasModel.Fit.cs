@@ -247,7 +247,13 @@ public sealed partial class KerasModel
     void SeedEpoch(long seed, int epoch)
     {
         var dropoutSeed = Seeds.ForEpoch(seed, epoch, Seeds.Dropout);
-        random.manual_seed(dropoutSeed).Dispose();
+        // torch.random.manual_seed probes for CUDA on every call, which on a CPU-only host means
+        // searching for its libraries each time; a fresh generator's state seeds the default one
+        // exactly as manual_seed would, without the probe.
+        using (var seeded = new Generator(unchecked((ulong)dropoutSeed)))
+        using (var state = seeded.get_state())
+        using (var global = Generator.Default)
+            global.set_state(state);
         if (Device.type == TorchSharp.DeviceType.CUDA) cuda.manual_seed_all(dropoutSeed);
     }
 

@@ -17,7 +17,7 @@ public static class SafeTensors
 
     public static void Write(Stream stream, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var list = tensors.Select(kv => (kv.Key, Tensor: kv.Value.detach().cpu().contiguous())).ToList();
+        var list = tensors.Select(kv => (kv.Key, Tensor: HostCopy(kv.Value))).ToList();
         try
         {
             var header = new JsonObject();
@@ -49,6 +49,12 @@ public static class SafeTensors
         {
             foreach (var (_, tensor) in list) tensor.Dispose();
         }
+    }
+
+    static Tensor HostCopy(Tensor tensor)
+    {
+        using var scope = NewDisposeScope();
+        return tensor.detach().cpu().contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>Reads every tensor (onto the CPU) in the order of the file's data.</summary>

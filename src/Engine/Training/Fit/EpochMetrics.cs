@@ -40,7 +40,7 @@ internal sealed class EpochMetrics : IDisposable
             sums?.Dispose();
             sums = zeros(slots, ScalarType.Float64, device).DetachFromDisposeScope();
         }
-        else sums.zero_();
+        else sums.fill_(0);
         samples = 0;
         foreach (var metric in metrics.Concat(weightedMetrics).SelectMany(m => m)) metric.Reset(device);
     }
@@ -76,7 +76,9 @@ internal sealed class EpochMetrics : IDisposable
     /// <summary>Keras's logs for the pass, in Keras's order, each name given <paramref name="prefix"/> ("val_"); and the values by head.</summary>
     public (List<KeyValuePair<string, double>> Logs, Dictionary<string, double>[] ByHead) Results(string prefix = "")
     {
-        var means = sums!.cpu().data<double>().Select(s => samples == 0 ? double.NaN : s / samples).ToArray();
+        double[] means;
+        using (var host = sums!.cpu())
+            means = host.data<double>().Select(s => samples == 0 ? double.NaN : s / samples).ToArray();
         var logs = new List<KeyValuePair<string, double>> { new(prefix + "loss", means[0]) };
         var byHead = plan.Heads.Select(_ => new Dictionary<string, double>(StringComparer.Ordinal)).ToArray();
         foreach (var head in plan.Heads)

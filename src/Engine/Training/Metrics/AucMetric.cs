@@ -44,10 +44,10 @@ public sealed class AucMetric : Metric
         }
         else
         {
-            truePositives!.zero_();
-            falsePositives!.zero_();
-            positives!.zero_();
-            negatives!.zero_();
+            truePositives!.fill_(0);
+            falsePositives!.fill_(0);
+            positives!.fill_(0);
+            negatives!.fill_(0);
         }
     }
 
@@ -70,6 +70,7 @@ public sealed class AucMetric : Metric
 
     public override double Result()
     {
+        using var scope = NewDisposeScope();
         var tp = truePositives!.cpu().data<double>().ToArray();
         var fp = falsePositives!.cpu().data<double>().ToArray();
         double pos = positives!.item<double>(), neg = negatives!.item<double>();

@@ -66,8 +66,8 @@ public sealed class MeanMetric(string name, bool higherIsBetter, TargetForm targ
         }
         else
         {
-            total.zero_();
-            weightTotal!.zero_();
+            total.fill_(0);
+            weightTotal!.fill_(0);
         }
         count = 0;
     }
