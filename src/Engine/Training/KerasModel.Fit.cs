@@ -209,6 +209,7 @@ public sealed partial class KerasModel
         var headLosses = new Tensor?[plan.Heads.Count];
         var total = TotalLoss(plan, predictions, batch, headLosses);
         total.backward();
+        using var _ = no_grad();
         Optimizer!.Step();
         metrics.Update(total, headLosses, predictions, batch);
     }

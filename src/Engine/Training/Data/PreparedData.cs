@@ -54,10 +54,11 @@ internal sealed class PreparedData : IDisposable
     /// </summary>
     public Batch Take(Tensor? order, long start, long length, Device device)
     {
+        var picked = order?.narrow(0, start, length);
         Tensor Rows(Tensor array)
         {
-            var rows = order is null ? array.narrow(0, start, length) : array.index_select(0, order.narrow(0, start, length));
-            return rows.to(device);
+            var rows = picked is null ? array.narrow(0, start, length) : array.index_select(0, picked);
+            return rows.device_type == device.type ? rows : rows.to(device);
         }
         Tensor? Maybe(Tensor? array) => array is null ? null : Rows(array);
         return new Batch(

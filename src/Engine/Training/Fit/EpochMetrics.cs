@@ -46,14 +46,15 @@ internal sealed class EpochMetrics : IDisposable
     }
 
     /// <summary>Adds one batch: its total loss, each head's unweighted loss, and the metrics of its predictions.</summary>
+    /// <remarks>Runs under no_grad (the caller's).</remarks>
     public void Update(Tensor total, Tensor?[] headLosses, IReadOnlyList<Tensor> predictions, Batch batch)
     {
-        using var _ = no_grad();
         var values = new Tensor[slots];
         values[0] = total;
         for (int i = 0; i < headLosses.Length; i++)
             if (lossSlot[i] > 0) values[lossSlot[i]] = headLosses[i]!;
-        sums!.add_(stack(values).to_type(ScalarType.Float64), batch.Size);
+        // In place, float32 values add into the float64 sums.
+        sums!.add_(stack(values), batch.Size);
         samples += batch.Size;
         for (int h = 0; h < metrics.Length; h++)
         {
