@@ -70,13 +70,6 @@ public sealed class GraphModule : LayerModule
         }
     }
 
-    /// <summary>Keras's trainable = false on a whole model: no weight of any of its layers trains.</summary>
-    public void Freeze()
-    {
-        foreach (var parameter in parameters()) parameter.requires_grad = false;
-        foreach (var weight in Weights) weight.Trainable = false;
-    }
-
     /// <summary>Every weight of the model, layer by layer in Keras's order.</summary>
     public override IReadOnlyList<KerasWeight> Weights => layers.SelectMany(l => l.Module.Weights).ToList();
 

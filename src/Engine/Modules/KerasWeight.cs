@@ -17,7 +17,7 @@ public sealed class KerasWeight(WeightSpec spec, IReadOnlyList<Tensor> storage, 
 
     public long[] Shape => Spec.Shape;
 
-    public bool Trainable { get; internal set; } = spec.Trainable;
+    public bool Trainable { get; init; } = spec.Trainable;
 
     public Regularizer? Regularizer => Spec.Regularizer;
 

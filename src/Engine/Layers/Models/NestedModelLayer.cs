@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using TrainService.Engine.Graph;
 using TrainService.Engine.Layers.Config;
 using TrainService.Engine.Modules;
@@ -31,8 +32,23 @@ public abstract class NestedModelLayer : Layer
         var spec = DefineGraph(config);
         if (spec is null) return;
         innerPointer = GraphPointer(config);
-        inner = GraphBuilder.Build(spec, config.Diagnostics, innerPointer);
+        inner = GraphBuilder.Build(Trainable ? spec : Frozen(spec), config.Diagnostics, innerPointer);
     }
+
+    /// <summary>
+    /// Keras's model.trainable = False sets every inner layer's trainable to False, so their
+    /// weights count as non-trainable, never train, and BatchNormalization runs in inference mode.
+    /// </summary>
+    static GraphSpec Frozen(GraphSpec spec) => spec with
+    {
+        Nodes = spec.Nodes.Select(node =>
+        {
+            if (node.Type is null) return node;
+            var config = (JsonObject)(node.Config?.DeepClone() ?? new JsonObject());
+            config["trainable"] = false;
+            return node with { Config = config };
+        }).ToList(),
+    };
 
     public override int MinInputs => inner?.Inputs.Count ?? 1;
 
@@ -53,21 +69,13 @@ public abstract class NestedModelLayer : Layer
     public override IReadOnlyList<WeightSpec> DeclareWeights(IReadOnlyList<TensorInfo> inputs) =>
         ResolveCall(inputs, check: null) is { } graph ? FlattenWeights(graph) : [];
 
-    public override (long Trainable, long NonTrainable) CountParams(IReadOnlyList<TensorInfo> inputs)
-    {
-        var graph = ResolveCall(inputs, check: null);
-        if (graph is null) return (0, 0);
-        return Trainable ? (graph.TrainableParams, graph.NonTrainableParams) : (0, graph.TotalParams);
-    }
+    public override (long Trainable, long NonTrainable) CountParams(IReadOnlyList<TensorInfo> inputs) =>
+        ResolveCall(inputs, check: null) is { } graph ? (graph.TrainableParams, graph.NonTrainableParams) : (0, 0);
 
-    public override LayerModule CreateModule(IReadOnlyList<TensorInfo> inputs, BuildContext context)
-    {
-        // Built as declared, as Keras builds the inner layers once, when the inner model is made;
-        // every call re-inferred above has the same weights.
-        var module = new GraphModule(Inner ?? throw new InvalidOperationException($"Layer '{Name}' has no valid inner model."), context);
-        if (!Trainable) module.Freeze();
-        return module;
-    }
+    // Built as declared, as Keras builds the inner layers once, when the inner model is made;
+    // every call re-inferred below has the same weights.
+    public override LayerModule CreateModule(IReadOnlyList<TensorInfo> inputs, BuildContext context) =>
+        new GraphModule(Inner ?? throw new InvalidOperationException($"Layer '{Name}' has no valid inner model."), context);
 
     /// <summary>
     /// The inner graph as one call sees it: the declared graph when the call's shapes add nothing,

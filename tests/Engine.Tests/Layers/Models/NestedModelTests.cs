@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using TrainService.Engine.Graph;
+using TrainService.Engine.Layers.Models;
 using TrainService.Engine.Modules;
 using TrainService.Engine.Summary;
 using static TorchSharp.torch;
@@ -167,6 +168,9 @@ public class NestedModelTests
             "\"head\""));
         Assert.Equal(23, graph.NonTrainableParams);
         Assert.Equal(3, graph.TrainableParams);
+        // As in Keras, every inner layer is frozen (BatchNormalization then runs in inference mode).
+        var inner = ((NestedModelLayer)graph.FindLayer("encoder")!.Layer).Inner!;
+        Assert.All(inner.Layers, l => Assert.False(l.Layer.Trainable));
         using var model = GraphModule.Create(graph);
         Assert.Equal([false, false, false, false, true, true], model.Weights.Select(w => w.Trainable));
         Assert.Equal(3, model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()));
