@@ -36,10 +36,21 @@ public static class ExampleGraphs
     public static IEnumerable<string> Files =>
         System.IO.Directory.GetFiles(Directory, "*.json").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal);
 
+    public static TheoryData<string> FileData() => new(Files);
+
+    /// <summary>The file's graph, after checking that the engine knows every layer type it uses.</summary>
+    public static JsonNode LoadKnown(string file)
+    {
+        var json = Load(file);
+        var missing = MissingLayerTypes(json);
+        Assert.True(missing.Count == 0, $"{file} waits for layer types not in the engine yet: {string.Join(", ", missing)}");
+        return json;
+    }
+
     public static JsonNode Load(string file) => JsonNode.Parse(File.ReadAllText(Path.Combine(Directory, file)))!;
 
     /// <summary>Layer types a graph uses (nested graphs included) that the engine does not know yet.</summary>
-    public static IReadOnlyList<string> MissingLayerTypes(JsonNode graph)
+    static List<string> MissingLayerTypes(JsonNode graph)
     {
         var types = new SortedSet<string>(StringComparer.Ordinal);
         void Visit(JsonNode? node)
