@@ -14,18 +14,13 @@ namespace TrainService.Engine.Layers.Recurrent;
 [LayerType("GRU")]
 public sealed class GruLayer : RecurrentLayer
 {
-    public Activation RecurrentActivation { get; private set; } = Activation.Linear;
     public bool ResetAfter { get; private set; }
 
     public override int Gates => 3;
 
     public override bool HasNativeCell => ResetAfter && Activation.Name == "tanh" && RecurrentActivation.Name == "sigmoid";
 
-    protected override void ConfigureCell(LayerConfig config)
-    {
-        RecurrentActivation = ReadActivation(config, "recurrent_activation", "sigmoid");
-        ResetAfter = config.Bool("reset_after", true);
-    }
+    protected override void ConfigureCell(LayerConfig config) => ResetAfter = config.Bool("reset_after", true);
 
     protected override long[] BiasShape => ResetAfter ? [2, 3L * Units] : [3L * Units];
 
@@ -35,14 +30,10 @@ public sealed class GruLayer : RecurrentLayer
     sealed class GruModule : RecurrentModule
     {
         readonly TorchSharp.Modules.GRU? native;
-        readonly Func<Tensor, Tensor> activation;
-        readonly Func<Tensor, Tensor> recurrentActivation;
         readonly bool resetAfter;
 
         public GruModule(GruLayer layer, IReadOnlyList<WeightSpec> specs, long inputSize, BuildContext context) : base(layer, context)
         {
-            activation = layer.Activation.Apply;
-            recurrentActivation = layer.RecurrentActivation.Apply;
             resetAfter = layer.ResetAfter;
             if (layer.HasNativeCell)
             {
@@ -76,16 +67,16 @@ public sealed class GruLayer : RecurrentLayer
                 var projected = ProjectState(h, 0, 3, recurrentMasks);
                 if (RecurrentBias is not null) projected = projected + RecurrentBias;
                 var s = projected.chunk(3, 1);
-                reset = recurrentActivation(x[0] + s[0]);
-                update = recurrentActivation(x[1] + s[1]);
-                candidate = activation(x[2] + reset * s[2]);
+                reset = RecurrentActivation(x[0] + s[0]);
+                update = RecurrentActivation(x[1] + s[1]);
+                candidate = Activation(x[2] + reset * s[2]);
             }
             else
             {
                 var s = ProjectState(h, 0, 2, recurrentMasks).chunk(2, 1);
-                reset = recurrentActivation(x[0] + s[0]);
-                update = recurrentActivation(x[1] + s[1]);
-                candidate = activation(x[2] + ProjectState(reset * h, 2, 1, recurrentMasks));
+                reset = RecurrentActivation(x[0] + s[0]);
+                update = RecurrentActivation(x[1] + s[1]);
+                candidate = Activation(x[2] + ProjectState(reset * h, 2, 1, recurrentMasks));
             }
             return [update * h + (1 - update) * candidate];
         }

@@ -12,7 +12,6 @@ namespace TrainService.Engine.Layers.Recurrent;
 [LayerType("LSTM")]
 public sealed class LstmLayer : RecurrentLayer
 {
-    public Activation RecurrentActivation { get; private set; } = Activation.Linear;
     public bool UnitForgetBias { get; private set; }
 
     public override int Gates => 4;
@@ -21,11 +20,7 @@ public sealed class LstmLayer : RecurrentLayer
 
     public override bool HasNativeCell => Activation.Name == "tanh" && RecurrentActivation.Name == "sigmoid";
 
-    protected override void ConfigureCell(LayerConfig config)
-    {
-        RecurrentActivation = ReadActivation(config, "recurrent_activation", "sigmoid");
-        UnitForgetBias = config.Bool("unit_forget_bias", true);
-    }
+    protected override void ConfigureCell(LayerConfig config) => UnitForgetBias = config.Bool("unit_forget_bias", true);
 
     protected override Initializer BiasInitializerForBuild =>
         UnitForgetBias ? new UnitForgetBiasInitializer(BiasInitializer, Units) : BiasInitializer;
@@ -36,13 +31,9 @@ public sealed class LstmLayer : RecurrentLayer
     sealed class LstmModule : RecurrentModule
     {
         readonly TorchSharp.Modules.LSTM? native;
-        readonly Func<Tensor, Tensor> activation;
-        readonly Func<Tensor, Tensor> recurrentActivation;
 
         public LstmModule(LstmLayer layer, IReadOnlyList<WeightSpec> specs, long inputSize, BuildContext context) : base(layer, context)
         {
-            activation = layer.Activation.Apply;
-            recurrentActivation = layer.RecurrentActivation.Apply;
             if (layer.HasNativeCell)
             {
                 native = nn.LSTM(inputSize, layer.Units, bias: layer.UseBias, batchFirst: true, device: context.Device);
@@ -74,11 +65,11 @@ public sealed class LstmLayer : RecurrentLayer
         {
             var z = projectedInput + ProjectState(states[0], 0, 4, recurrentMasks);
             var gates = z.chunk(4, 1);
-            var input = recurrentActivation(gates[0]);
-            var forget = recurrentActivation(gates[1]);
-            var output = recurrentActivation(gates[3]);
-            var carry = forget * states[1] + input * activation(gates[2]);
-            return [output * activation(carry), carry];
+            var input = RecurrentActivation(gates[0]);
+            var forget = RecurrentActivation(gates[1]);
+            var output = RecurrentActivation(gates[3]);
+            var carry = forget * states[1] + input * Activation(gates[2]);
+            return [output * Activation(carry), carry];
         }
     }
 }

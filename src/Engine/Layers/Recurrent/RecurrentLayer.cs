@@ -14,6 +14,10 @@ public abstract class RecurrentLayer : Layer
 {
     public int Units { get; private set; }
     public Activation Activation { get; private set; } = Activation.Linear;
+
+    /// <summary>The gates' activation (LSTM and GRU; SimpleRNN has no gates).</summary>
+    public Activation RecurrentActivation { get; private set; } = Activation.Linear;
+
     public bool UseBias { get; private set; }
     public Initializer KernelInitializer { get; private set; } = Initializer.GlorotUniform;
     public Initializer RecurrentInitializer { get; private set; } = Initializer.Orthogonal;
@@ -60,6 +64,7 @@ public abstract class RecurrentLayer : Layer
     {
         Units = config.RequiredInt("units", min: 1);
         Activation = ReadActivation(config, "activation", "tanh");
+        if (Gates > 1) RecurrentActivation = ReadActivation(config, "recurrent_activation", "sigmoid");
         ConfigureCell(config);
         UseBias = config.Bool("use_bias", true);
         KernelInitializer = config.Initializer("kernel_initializer", Initializer.GlorotUniform);
@@ -89,11 +94,11 @@ public abstract class RecurrentLayer : Layer
         config.Bool("zero_output_for_mask", false);
     }
 
-    /// <summary>Keys of the cell itself (recurrent_activation, unit_forget_bias, reset_after).</summary>
+    /// <summary>Keys of one cell type alone (unit_forget_bias, reset_after).</summary>
     protected virtual void ConfigureCell(LayerConfig config) { }
 
     /// <summary>An activation key where JSON null means linear (Keras's None), and absence the default.</summary>
-    protected static Activation ReadActivation(LayerConfig config, string key, string defaultName) =>
+    static Activation ReadActivation(LayerConfig config, string key, string defaultName) =>
         config.Has(key) && config.Raw(key) is null ? Activation.Linear : config.Activation(key, defaultName);
 
     static double DropoutRate(LayerConfig config, string key)

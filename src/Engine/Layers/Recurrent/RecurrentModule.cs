@@ -22,6 +22,8 @@ public abstract class RecurrentModule : LayerModule
     {
         this.layer = layer;
         Units = layer.Units;
+        Activation = layer.Activation.Apply;
+        RecurrentActivation = layer.RecurrentActivation.Apply;
         // A seeded layer draws its dropout masks from its own stream, as Keras's SeedGenerator does.
         if (layer.Seed is int seed) dropoutGenerator = new Generator((ulong)seed);
     }
@@ -31,6 +33,11 @@ public abstract class RecurrentModule : LayerModule
     protected override void RegisterComponents() { }
 
     protected long Units { get; }
+
+    protected Func<Tensor, Tensor> Activation { get; }
+
+    /// <summary>The gates' activation.</summary>
+    protected Func<Tensor, Tensor> RecurrentActivation { get; }
 
     /// <summary>(G·u, in), torch gate order.</summary>
     protected Tensor InputKernel { get; private set; } = null!;

@@ -18,11 +18,9 @@ public sealed class SimpleRnnLayer : RecurrentLayer
     sealed class SimpleRnnModule : RecurrentModule
     {
         readonly TorchSharp.Modules.RNN? native;
-        readonly Func<Tensor, Tensor> activation;
 
         public SimpleRnnModule(SimpleRnnLayer layer, IReadOnlyList<WeightSpec> specs, long inputSize, BuildContext context) : base(layer, context)
         {
-            activation = layer.Activation.Apply;
             if (layer.HasNativeCell)
             {
                 var nonLinearity = layer.Activation.Name == "relu" ? nn.NonLinearities.ReLU : nn.NonLinearities.Tanh;
@@ -40,6 +38,6 @@ public sealed class SimpleRnnLayer : RecurrentLayer
         }
 
         protected override Tensor[] Step(Tensor projectedInput, Tensor[] states, Tensor[]? recurrentMasks) =>
-            [activation(projectedInput + ProjectState(states[0], 0, 1, recurrentMasks))];
+            [Activation(projectedInput + ProjectState(states[0], 0, 1, recurrentMasks))];
     }
 }
