@@ -36,6 +36,7 @@ public sealed class BidirectionalLayer : WrapperLayer
         if (config.Has("merge_mode") && config.Raw("merge_mode") is null) MergeMode = null;
         else MergeMode = config.String("merge_mode", "concat", MergeModes);
 
+        var hasBackwardLayer = config.Raw("backward_layer") is not null;
         var forward = WrappedLayer.Read(config, "layer", out var forwardConfig);
         if (forward is null) return;
         if (forward is not RecurrentLayer forwardLayer)
@@ -45,7 +46,7 @@ public sealed class BidirectionalLayer : WrapperLayer
         }
         ForwardLayer = forwardLayer;
 
-        if (config.Raw("backward_layer") is null)
+        if (!hasBackwardLayer)
         {
             // Keras copies the forward layer's config with go_backwards flipped. Its errors are the
             // forward layer's, already reported, so they go nowhere.
@@ -66,17 +67,18 @@ public sealed class BidirectionalLayer : WrapperLayer
             }
             BackwardLayer = backwardLayer;
             if (backwardLayer.GoBackwards == forwardLayer.GoBackwards)
-                config.Error("backward_layer", $"the forward and backward layers must differ in go_backwards, but both have {(forwardLayer.GoBackwards ? "true" : "false")}.");
+                config.Error("backward_layer", $"The forward and backward layers must differ in go_backwards, but both have {(forwardLayer.GoBackwards ? "true" : "false")}.");
             if (backwardLayer.ReturnSequences != forwardLayer.ReturnSequences)
-                config.Error("backward_layer", "the forward and backward layers must agree on return_sequences.");
+                config.Error("backward_layer", "The forward and backward layers must agree on return_sequences.");
             if (backwardLayer.ReturnState != forwardLayer.ReturnState)
-                config.Error("backward_layer", "the forward and backward layers must agree on return_state.");
+                config.Error("backward_layer", "The forward and backward layers must agree on return_state.");
         }
     }
 
     static string RemovePrefix(string name, string prefix) => name.StartsWith(prefix, StringComparison.Ordinal) ? name[prefix.Length..] : name;
 
-    (List<TensorInfo> Forward, List<TensorInfo> Backward) Split<TensorInfo>(IReadOnlyList<TensorInfo> inputs)
+    /// <summary>Each direction's inputs: the sequence, and its own initial states when there are any.</summary>
+    (List<T> Forward, List<T> Backward) Split<T>(IReadOnlyList<T> inputs)
     {
         if (inputs.Count == 1) return ([inputs[0]], [inputs[0]]);
         var forwardStates = ForwardLayer!.StateCount;

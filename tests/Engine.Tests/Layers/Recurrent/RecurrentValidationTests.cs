@@ -102,7 +102,7 @@ public class RecurrentValidationTests
     [Fact]
     public void BidirectionalWrapsOnlyRecurrentLayersThatAgree()
     {
-        var dense = Assert.Single(Errors("Bidirectional", """{"layer": {"type": "Dense", "config": {"units": 4}}}"""));
+        var dense = Assert.Single(Errors("Bidirectional", """{"layer": {"type": "Dense", "config": {"units": 4}}, "backward_layer": null}"""));
         Assert.Equal("/nodes/0/config/layer", dense.Pointer);
         Assert.Contains("not Dense", dense.Message);
 
