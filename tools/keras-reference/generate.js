@@ -6,7 +6,7 @@
 // against an implementation we did not write. Weights are replaced by seeded random values (moving
 // variances kept positive) so that nothing depends on initializers.
 //   node generate.js            all cases
-//   node generate.js conv       cases whose name contains "conv"
+//   node generate.js conv       cases whose name, or whose file in cases/, contains "conv"
 const fs = require('fs');
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
@@ -78,7 +78,7 @@ let written = 0;
 for (const file of files) {
   const cases = require(path.join(__dirname, 'cases', file))(helpers);
   for (const c of cases) {
-    if (filter && !c.name.includes(filter)) continue;
+    if (filter && !c.name.includes(filter) && !file.includes(filter)) continue;
     const random = rng(c.seed ?? 1234);
     const model = c.build();
     randomizeWeights(model, random);
