@@ -124,6 +124,24 @@ public class NestedModelTests
     }
 
     [Fact]
+    public void CallThatFailsInsideTheModelNamesTheInnerNode()
+    {
+        // Declared with free lengths the inner Concatenate is fine; a call with lengths 7 and 9 is not.
+        const string joiner = """
+        { "inputs": [{"name": "p", "shape": [null, 4]}, {"name": "q", "shape": [null, 4]}],
+          "nodes": [{"name": "joined", "type": "Concatenate", "inputs": ["p", "q"]}],
+          "outputs": ["joined"] }
+        """;
+        var error = Assert.Throws<GraphValidationException>(() => GraphBuilder.Build(Outer("""{"name": "a", "shape": [7, 4]}, {"name": "b", "shape": [9, 4]}""",
+            ModelNode("joiner", joiner, "\"a\", \"b\""), "\"joiner\"")));
+        var e = Assert.Single(error.Errors);
+        Assert.Equal("/nodes/0/inputs", e.Pointer);
+        Assert.Equal("joiner", e.Node);
+        Assert.Contains("(None, 7, 4), (None, 9, 4) fails inside it", e.Message);
+        Assert.Contains("/nodes/0/config/graph/nodes/0/inputs: Node 'joined'", e.Message);
+    }
+
+    [Fact]
     public void SharedNestedModelHasOneSetOfWeights()
     {
         var graph = GraphBuilder.Build(Outer("""{"name": "left", "shape": [4]}, {"name": "right", "shape": [4]}""",
