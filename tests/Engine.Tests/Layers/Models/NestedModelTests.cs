@@ -207,6 +207,22 @@ public class NestedModelTests
     }
 
     [Fact]
+    public void FloatDataForAnIntegerInnerInputIsConvertedWithAWarning()
+    {
+        var graph = GraphBuilder.Build(Outer("""{"name": "values", "shape": [4]}""",
+            ModelNode("encoder", Encoder.Replace("\"shape\": [4]", "\"shape\": [4], \"dtype\": \"int32\""), "\"values\""), "\"encoder\""));
+        var warning = Assert.Single(graph.Warnings);
+        Assert.Equal("/nodes/0/inputs", warning.Pointer);
+        Assert.Contains("converts input 0 (float32) to int32", warning.Message);
+
+        using var scope = NewDisposeScope();
+        using var model = GraphModule.Create(graph);
+        var cut = model.Forward([tensor(new[] { 1.7f, 2.2f, 3.9f, 4.5f }, [1, 4])])[0];
+        var whole = model.Forward([tensor(new float[] { 1, 2, 3, 4 }, [1, 4])])[0];
+        Assert.True(cut.eq(whole).all().item<bool>());
+    }
+
+    [Fact]
     public void InnerWarningsBecomeTheModelsWarnings()
     {
         var withDeadNode = Encoder.Replace("\"nodes\": [", """ "nodes": [ {"name": "unused", "type": "Dense", "config": {"units": 1}, "inputs": ["x"]}, """);
