@@ -6,7 +6,7 @@
 // against an implementation we did not write. Weights are replaced by seeded random values (moving
 // variances kept positive) so that nothing depends on initializers.
 //   node generate.js            all cases
-//   node generate.js conv       cases whose name contains "conv"
+//   node generate.js conv       cases whose name, or whose file in cases/, contains "conv"
 const fs = require('fs');
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
@@ -44,13 +44,14 @@ function encode(t) {
   return { shape: t.shape, dtype: t.dtype, data: Array.from(t.dataSync()) };
 }
 
-// Every layer with weights, nested models' layers included, keyed by layer name.
-function collectWeights(model, into = {}) {
+// Every layer with weights, keyed by layer name; a nested model's layers by their path
+// ("encoder/hidden"), as GraphModule.LeafLayers names them (inner names may repeat outer ones).
+function collectWeights(model, into = {}, prefix = '') {
   for (const layer of model.layers) {
-    if (layer.layers) { collectWeights(layer, into); continue; }
+    if (layer.layers) { collectWeights(layer, into, `${prefix}${layer.name}/`); continue; }
     const weights = layer.weights;
     if (weights.length === 0) continue;
-    into[layer.name] = weights.map(w => ({ name: w.originalName ?? w.name, ...encode(w.read()) }));
+    into[prefix + layer.name] = weights.map(w => ({ name: w.originalName ?? w.name, ...encode(w.read()) }));
   }
   return into;
 }
@@ -77,7 +78,7 @@ let written = 0;
 for (const file of files) {
   const cases = require(path.join(__dirname, 'cases', file))(helpers);
   for (const c of cases) {
-    if (filter && !c.name.includes(filter)) continue;
+    if (filter && !c.name.includes(filter) && !file.includes(filter)) continue;
     const random = rng(c.seed ?? 1234);
     const model = c.build();
     randomizeWeights(model, random);

@@ -43,5 +43,8 @@ public sealed class KerasWeight(WeightSpec spec, IReadOnlyList<Tensor> storage, 
         write(kerasValue.to_type(ScalarType.Float32));
     }
 
+    /// <summary>The same storage under another spec: how a wrapper layer (Bidirectional, TimeDistributed) names and freezes its inner layer's weights.</summary>
+    public KerasWeight As(WeightSpec spec, bool trainable) => new(spec, Storage, read, write) { Trainable = trainable };
+
     public override string ToString() => $"{Name} {Spec.ShapeText}";
 }
