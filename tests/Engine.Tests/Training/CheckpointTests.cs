@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 
 namespace TrainService.Engine.Tests.Training;
 
+[Collection(TrainingCollection.Name)]
 public sealed class CheckpointTests : IDisposable
 {
     readonly string directory = Path.Combine(Path.GetTempPath(), "trainservice-tests-" + Guid.NewGuid().ToString("N"));

@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 namespace TrainService.Engine.Tests.Training;
 
 /// <summary>Bad data is refused before training starts, every problem named with its pointer.</summary>
+[Collection(TrainingCollection.Name)]
 public class DataValidationTests
 {
     static readonly ModelGraph TwoInputs = GraphBuilder.Build("""

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace TrainService.Engine.Tests.Training;
 
+[Collection(TrainingCollection.Name)]
 public class FitBehaviourTests
 {
     sealed class Recorder : ITrainingObserver

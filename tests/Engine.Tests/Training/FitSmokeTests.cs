@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace TrainService.Engine.Tests.Training;
 
+[Collection(TrainingCollection.Name)]
 public class FitSmokeTests
 {
     [Fact]

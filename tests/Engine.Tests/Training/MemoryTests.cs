@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 namespace TrainService.Engine.Tests.Training;
 
 /// <summary>Training holds its memory flat: one dispose scope per step, state created once.</summary>
+[Collection(TrainingCollection.Name)]
 public class MemoryTests
 {
     sealed class Probe(Action<int> atEpoch) : ITrainingObserver

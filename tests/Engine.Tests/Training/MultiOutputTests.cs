@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace TrainService.Engine.Tests.Training;
 
+[Collection(TrainingCollection.Name)]
 public class MultiOutputTests
 {
     static ModelGraph Heads(int trunk, string activation = "relu") => GraphBuilder.Build($$"""

@@ -11,6 +11,7 @@ namespace TrainService.Engine.Tests.Training;
 /// Optimizer steps through fit on a 3-parameter problem (Dense(1) without bias, mse, one batch of
 /// two samples per epoch) against Keras 3's update formulas computed here in double precision.
 /// </summary>
+[Collection(TrainingCollection.Name)]
 public class OptimizerFormulaTests
 {
     static readonly double[][] X = [[1.0, -2.0, 0.5], [0.3, 0.8, -1.5]];
