@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using TrainService.Engine.Graph;
 using TrainService.Engine.Training.Losses;
@@ -57,16 +56,7 @@ public sealed record CompileOptions
     public static CompileOptions Parse(string json)
     {
         var diagnostics = new DiagnosticBag();
-        JsonNode? node;
-        try
-        {
-            node = JsonNode.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            throw new GraphValidationException([new GraphDiagnostic(Severity.Error, "", $"The compile settings are not valid JSON: {e.Message}")]);
-        }
-        return Parse(node, diagnostics) ?? throw new GraphValidationException(diagnostics.Errors.ToList());
+        return Parse(RequestJson.Parse(json, "compile settings"), diagnostics) ?? throw new GraphValidationException(diagnostics.Errors.ToList());
     }
 
     /// <summary>Parses compile settings; null with the reasons in <paramref name="diagnostics"/>.</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using TrainService.Engine.Graph;
 using TrainService.Engine.Training.Callbacks;
@@ -57,16 +56,8 @@ public sealed record FitOptions
     public static FitOptions Parse(string json, string? checkpointDirectory = null)
     {
         var diagnostics = new DiagnosticBag();
-        JsonNode? node;
-        try
-        {
-            node = JsonNode.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            throw new GraphValidationException([new GraphDiagnostic(Severity.Error, "", $"The fit settings are not valid JSON: {e.Message}")]);
-        }
-        return Parse(node, diagnostics, "", checkpointDirectory) ?? throw new GraphValidationException(diagnostics.Errors.ToList());
+        return Parse(Compile.RequestJson.Parse(json, "fit settings"), diagnostics, "", checkpointDirectory)
+            ?? throw new GraphValidationException(diagnostics.Errors.ToList());
     }
 
     /// <param name="checkpointDirectory">The run's directory for ModelCheckpoint files; null refuses ModelCheckpoint.</param>
