@@ -29,81 +29,9 @@ public sealed partial class KerasModel
     {
         var plan = Plan ?? throw new InvalidOperationException("Compile the model before fit.");
         var diagnostics = new DiagnosticBag();
-        using var all = DataPreparation.Prepare(Graph, plan, data, diagnostics, "", requireTargets: true);
-        using var separateValidation = data.Validation is null ? null
-            : DataPreparation.Prepare(Graph, plan, data.Validation, diagnostics, "/validation_data", requireTargets: true);
-        if (all is null || diagnostics.HasErrors) throw new GraphValidationException(diagnostics.Errors.ToList());
-
-        PreparedData training = all;
-        PreparedData? validation = separateValidation;
-        PreparedData? splitTraining = null, splitValidation = null;
-        if (validation is null && options.ValidationSplit > 0)
-        {
-            // Keras: the last floor(n·split) samples, before any shuffling.
-            var splitAt = (long)Math.Floor(all.Count * (1.0 - options.ValidationSplit));
-            if (splitAt == 0 || splitAt == all.Count)
-                diagnostics.Error(JsonPointer.Append(options.Pointer, "validation_split"),
-                    $"validation_split {options.ValidationSplit} of {all.Count} samples leaves {(splitAt == 0 ? "nothing to train on" : "nothing to validate on")}.");
-            else
-            {
-                (splitTraining, splitValidation) = all.Split(splitAt);
-                training = splitTraining;
-                validation = splitValidation;
-            }
-        }
-        try
-        {
-            ApplyClassWeights(plan, options, data, training, diagnostics);
-            var logNames = LogNames(plan, validation is not null, options.Callbacks);
-            foreach (var callback in options.Callbacks) callback.Validate(plan, logNames, diagnostics);
-            if (diagnostics.HasErrors) throw new GraphValidationException(diagnostics.Errors.ToList());
-            return Train(plan, training, validation, options, logNames, observer, cancellationToken);
-        }
-        finally
-        {
-            splitTraining?.Dispose();
-            splitValidation?.Dispose();
-        }
-    }
-
-    static List<string> LogNames(TrainingPlan plan, bool validation, IEnumerable<Callback> callbacks)
-    {
-        var names = plan.MetricsNames.ToList();
-        if (validation) names.AddRange(plan.MetricsNames.Select(n => "val_" + n));
-        names.AddRange(callbacks.SelectMany(c => c.AddedLogNames).Distinct());
-        return names;
-    }
-
-    static void ApplyClassWeights(TrainingPlan plan, FitOptions options, FitData data, PreparedData training, DiagnosticBag diagnostics)
-    {
-        if (options.ClassWeight is not { } classWeight) return;
-        var pointer = JsonPointer.Append(options.Pointer, "class_weight");
-        if (data.SampleWeight is not null)
-        {
-            diagnostics.Error(pointer, "Give class_weight or sample weights, not both (Keras's rule).");
-            return;
-        }
-        var byOutput = new Dictionary<string, IReadOnlyDictionary<long, double>>(StringComparer.Ordinal);
-        foreach (var (output, weights) in classWeight)
-        {
-            var head = options.ClassWeightIsFlat
-                ? plan.Heads.Count == 1 ? plan.Heads[0] : null
-                : plan.Heads.FirstOrDefault(h => h.Name == output);
-            if (head is null)
-            {
-                diagnostics.Error(options.ClassWeightIsFlat ? pointer : JsonPointer.Append(pointer, output), options.ClassWeightIsFlat
-                    ? $"The model has {plan.Heads.Count} outputs: give class_weight by output name, {{\"{plan.Heads[0].Name}\": {{\"0\": 1.0, ...}}}}."
-                    : $"class_weight names '{output}', which is not an output of the model. Outputs: {string.Join(", ", plan.Heads.Select(h => $"'{h.Name}'"))}.");
-                continue;
-            }
-            if (head.Output.Info.Shape.Rank > 2)
-            {
-                diagnostics.Error(pointer, $"class_weight needs one class per sample; output '{head.Name}' has shape {head.Output.Info.Shape}.");
-                continue;
-            }
-            byOutput[head.Name] = weights;
-        }
-        if (!diagnostics.HasErrors) training.ApplyClassWeights(byOutput);
+        using var prepared = FitPreparation.Prepare(Graph, plan, data, options, diagnostics);
+        if (prepared is null) throw new GraphValidationException(diagnostics.Errors.ToList());
+        return Train(plan, prepared.Training, prepared.Validation, options, prepared.LogNames, observer, cancellationToken);
     }
 
     History Train(TrainingPlan plan, PreparedData training, PreparedData? validation, FitOptions options,

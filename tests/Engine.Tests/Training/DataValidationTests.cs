@@ -94,6 +94,14 @@ public class DataValidationTests
         Assert.Contains(errors, e => e.Pointer == "/validation_split" && e.Message.Contains("nothing to train on"));
         Assert.Contains(errors, e => e.Pointer == "/class_weight" && e.Message.Contains("by output name"));
         Assert.Contains(errors, e => e.Pointer == "/callbacks/0/monitor" && e.Message.Contains("no validation data"));
+
+        // The same checks without a model, as the service runs them when a run is submitted.
+        var plan = TrainingPlan.Resolve(TwoInputs, CompileOptions.Parse("""{"loss": ["sparse_categorical_crossentropy", "binary_crossentropy"], "metrics": ["acc"]}"""));
+        var diagnostics = new DiagnosticBag();
+        var fit = FitOptions.Parse(System.Text.Json.Nodes.JsonNode.Parse("""{"validation_split": 0.9}"""), diagnostics, "/fit")!;
+        Assert.False(FitPreparation.Check(TwoInputs, plan, data, fit, diagnostics));
+        Assert.Contains(diagnostics.Errors, e => e.Pointer == "/fit/validation_split");
+        Assert.True(FitPreparation.Check(TwoInputs, plan, data, new FitOptions(), new DiagnosticBag()));
     }
 
     [Fact]
