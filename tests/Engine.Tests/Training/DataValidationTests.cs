@@ -123,13 +123,43 @@ public class DataValidationTests
     }
 
     [Fact]
+    public void FreeSizesAreCheckedWithTheDataSizes()
+    {
+        // Any length fits the graph, but two lengths that differ cannot be concatenated.
+        var graph = GraphBuilder.Build("""
+        { "inputs": [{"name": "a", "shape": [null, 4]}, {"name": "b", "shape": [null, 4]}],
+          "nodes": [
+            {"name": "joined", "type": "Concatenate", "config": {"axis": -1}, "inputs": ["a", "b"]},
+            {"name": "out", "type": "Dense", "config": {"units": 1}, "inputs": ["joined"]} ],
+          "outputs": ["out"] }
+        """);
+        using var model = KerasModel.Create(graph, "cpu", seed: 0);
+        model.Compile(CompileOptions.Parse("""{"loss": "mse"}"""));
+        var error = Assert.Throws<GraphValidationException>(() =>
+            model.Fit(new FitData(NamedArrays.Named([new("a", rand(4, 3, 4)), new("b", rand(4, 5, 4))]), zeros(4, 3, 1)), new FitOptions()));
+        var finding = Assert.Single(error.Errors);
+        Assert.Equal("/x/a", finding.Pointer);
+        Assert.Contains("a (4, 3, 4), b (4, 5, 4)", finding.Message);
+        Assert.Contains("'joined'", finding.Message);
+    }
+
+    [Fact]
     public void EmbeddingIndicesOutsideTheVocabularyAreRefused()
     {
-        // Checked only where an Embedding reads the input; this graph has none, so any whole numbers pass.
-        var data = new FitData(NamedArrays.List(Ints(4, 5, 1000), rand(4, 3)), NamedArrays.List(zeros(4), zeros(4)));
-        using var model = KerasModel.Create(TwoInputs, "cpu", seed: 0);
-        model.Compile(CompileOptions.Parse("""{"loss": ["sparse_categorical_crossentropy", "binary_crossentropy"]}"""));
-        Assert.True(DataPreparation.Check(model.Graph, model.Plan!, data, new DiagnosticBag()));
+        var diagnostics = new DiagnosticBag();
+        var graph = GraphBuilder.TryBuild(Examples.ExampleGraphs.LoadKnown("qa-two-input.json"), diagnostics)!;
+        using var model = KerasModel.Create(graph, "cpu", seed: 0);
+        model.Compile(CompileOptions.Parse("""{"loss": "sparse_categorical_crossentropy"}"""));
+        var data = new FitData(NamedArrays.Named([new("text", Ints(4, 7, 10_000)), new("question", Ints(4, 7, 10_000) + 5_000)]), zeros(4));
+        var errors = Assert.Throws<GraphValidationException>(() => model.Fit(data, new FitOptions())).Errors;
+        var error = Assert.Single(errors);
+        Assert.Equal("/x/question", error.Pointer);
+        Assert.Contains("Embedding 'embedded_question' (input_dim 10000)", error.Message);
+        // Where no Embedding reads an integer input, any whole numbers are fine.
+        var plain = new FitData(NamedArrays.List(Ints(4, 5, 100_000), rand(4, 3)), NamedArrays.List(zeros(4), zeros(4)));
+        using var other = KerasModel.Create(TwoInputs, "cpu", seed: 0);
+        other.Compile(CompileOptions.Parse("""{"loss": ["sparse_categorical_crossentropy", "binary_crossentropy"]}"""));
+        Assert.True(DataPreparation.Check(other.Graph, other.Plan!, plain, new DiagnosticBag()));
     }
 
     [Fact]

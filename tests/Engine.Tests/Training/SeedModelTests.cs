@@ -42,7 +42,7 @@ public class SeedModelTests
         using var both = (leftSigns.gt(0) & rightSigns.gt(0)).to_type(ScalarType.Float32).unsqueeze(1);
 
         using var model = KerasModel.Create(Example("siamese-lstm.json"), "cpu", seed: 3);
-        model.Compile(CompileOptions.Parse("""{"optimizer": {"type": "rmsprop", "learning_rate": 0.005}, "loss": "binary_crossentropy", "metrics": ["acc"]}"""));
+        model.Compile(CompileOptions.Parse("""{"optimizer": "rmsprop", "loss": "binary_crossentropy", "metrics": ["acc"]}"""));
         var history = model.Fit(new FitData(NamedArrays.Named([new("left_input", left), new("right_input", right)]), both),
             new FitOptions { Epochs = 4, BatchSize = 32, ValidationSplit = 0.25, Seed = 2 });
         Assert.True(history.Values["val_acc"][^1] > 0.9, $"validation accuracy {history.Values["val_acc"][^1]}");
@@ -78,22 +78,24 @@ public class SeedModelTests
     }
 
     /// <summary>
-    /// The chapter's posts model (Embedding(50000, 256) as meant) on posts of 60 words: age a linear
-    /// function of the words, income a class and gender a bit read from them. Every head beats chance.
+    /// The chapter's posts model (Embedding(50000, 256) as meant) on posts of 270 words, about the
+    /// shortest its three poolings allow. Each post is about one of four topics: half its words are
+    /// the topic's word, the rest filler. Age is a linear function of the topic, income its class
+    /// (four of the ten groups) and gender a bit read from it. Every head must beat chance clearly.
+    /// The heaviest test here (the convolutions over 270 positions): a few seconds on a quiet machine.
     /// </summary>
     [Fact]
     public void PostsModelLearnsAgeIncomeAndGender()
     {
         using var generator = new Generator(8);
-        const int samples = 256, length = 60;
-        using var posts = randint(1, 2_000, [samples, length], dtype: ScalarType.Int32, generator: generator);
-        // Every word has a value; a post's score is the mean of its words' values.
-        using var wordValues = randn(2_000, 3, generator: generator);
-        using var scores = wordValues.index_select(0, posts.reshape(-1).to_type(ScalarType.Int64)).reshape(samples, length, 3).mean([1]);
-        using var standardised = (scores - scores.mean([0])) / scores.std(0);
-        using var age = standardised.narrow(1, 0, 1) * 10 + 40;
-        using var income = Categorical.ToCategorical(standardised.narrow(1, 1, 1).gt(0).to_type(ScalarType.Int64) + standardised.narrow(1, 1, 1).gt(1).to_type(ScalarType.Int64) * 0, 10);
-        using var gender = standardised.narrow(1, 2, 1).gt(0).to_type(ScalarType.Float32);
+        const int samples = 64, length = 270, topics = 4;
+        using var topic = randint(topics, [samples], generator: generator);
+        using var filler = randint(topics + 1, 2_000, [samples, length], generator: generator);
+        using var isTopic = rand([samples, length], generator: generator).lt(0.5);
+        using var posts = where(isTopic, (topic + 1).unsqueeze(1).expand(samples, length), filler).to_type(ScalarType.Int32);
+        using var age = (topic.to_type(ScalarType.Float32) * 0.5 + 2).unsqueeze(1);
+        using var income = Categorical.ToCategorical(topic, 10);
+        using var gender = topic.lt(topics / 2).to_type(ScalarType.Float32).unsqueeze(1);
 
         using var model = KerasModel.Create(Example("posts-multi-output.json"), "cpu", seed: 1);
         model.Compile(CompileOptions.Parse("""
@@ -101,9 +103,12 @@ public class SeedModelTests
              "loss_weights": {"age": 0.25, "income": 1.0, "gender": 10.0}, "metrics": {"age": "mae", "income": "acc", "gender": "acc"}}
             """));
         var history = model.Fit(new FitData(posts, NamedArrays.Named([new("age", age), new("income", income), new("gender", gender)])),
-            new FitOptions { Epochs = 6, BatchSize = 64, Seed = 1 });
-        Assert.True(history.Values["gender_acc"][^1] > 0.75, $"gender accuracy {history.Values["gender_acc"][^1]}");
-        Assert.True(history.Values["income_acc"][^1] > 0.75, $"income accuracy {history.Values["income_acc"][^1]}");
-        Assert.True(history.Values["age_mae"][^1] < 8, $"age mae {history.Values["age_mae"][^1]} (spread 10)");
+            new FitOptions { Epochs = 3, BatchSize = 8, Seed = 1 });
+        var final = history.Values.ToDictionary(kv => kv.Key, kv => kv.Value[^1]);
+        var logs = string.Join("; ", history.Values.Select(kv => $"{kv.Key} {string.Join(", ", kv.Value.Select(v => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)))}"));
+        Assert.True(final["gender_acc"] > 0.8, $"gender accuracy {final["gender_acc"]} (chance 0.5); {logs}");
+        Assert.True(final["income_acc"] > 0.45, $"income accuracy {final["income_acc"]} (chance 0.25); {logs}");
+        using var spread = (age - age.mean()).abs().mean();
+        Assert.True(final["age_mae"] < spread.item<float>() * 0.8, $"age mae {final["age_mae"]} (predicting the mean: {spread.item<float>()}); {logs}");
     }
 }

@@ -67,6 +67,7 @@ public static class DataPreparation
         var converted = new Tensor[graph.Inputs.Count];
         for (int i = 0; i < graph.Inputs.Count; i++)
             converted[i] = ConvertInput(graph, graph.Inputs[i], inputs![i].Array, inputs[i].Pointer, diagnostics, owned);
+        if (diagnostics.ErrorCount == errors) CheckConcreteShapes(graph, inputs!, diagnostics);
 
         var heads = new HeadData?[graph.Outputs.Count];
         if (plan is not null && targets is not null)
@@ -202,6 +203,26 @@ public static class DataPreparation
             return array;
         }
         return Own(array.dtype == ScalarType.Float32 ? array : array.to_type(ScalarType.Float32), array, owned);
+    }
+
+    /// <summary>
+    /// A graph with free sizes (sequences of any length) may still fail on the sizes the data has:
+    /// posts too short for three poolings end with nothing to pool. Shape inference with the data's
+    /// sizes finds that before training instead of deep inside torch at the first batch.
+    /// </summary>
+    static void CheckConcreteShapes(ModelGraph graph, (Tensor Array, string Pointer)[] inputs, DiagnosticBag diagnostics)
+    {
+        if (graph.Inputs.All(i => i.Info.Shape.IsFullyDefined)) return;
+        var concrete = graph.Spec with
+        {
+            Inputs = graph.Spec.Inputs.Select((input, i) => input with { Shape = inputs[i].Array.shape.Skip(1).Select(d => (int?)(int)d).ToList() }).ToList(),
+        };
+        var findings = new DiagnosticBag();
+        if (GraphBuilder.Build(concrete, findings, "") is not null) return;
+        var sizes = string.Join(", ", graph.Inputs.Select((input, i) => $"{input.Name} {Describe(inputs[i].Array)}"));
+        var free = inputs.Where((_, i) => !graph.Inputs[i].Info.Shape.IsFullyDefined).Select(x => x.Pointer).First();
+        foreach (var finding in findings.Errors)
+            diagnostics.Error(free, $"The model cannot run on inputs of these sizes ({sizes}): at node '{finding.Node}' ({finding.Pointer}): {finding.Message}");
     }
 
     /// <summary>An index outside an Embedding's vocabulary fails deep inside torch; say so before training instead.</summary>
