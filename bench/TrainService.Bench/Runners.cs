@@ -9,24 +9,6 @@ using static TorchSharp.torch;
 
 namespace TrainService.Bench;
 
-/// <summary>
-/// Wall-clock time, or the process's CPU time: on a machine other work shares, CPU time (with one
-/// torch thread) counts the work a step does rather than the time it waited for a core.
-/// </summary>
-sealed class Clock(bool cpu)
-{
-    readonly Stopwatch wall = Stopwatch.StartNew();
-
-    public string Name => cpu ? "cpu" : "wall";
-
-    public TimeSpan Now()
-    {
-        if (!cpu) return wall.Elapsed;
-        using var process = Process.GetCurrentProcess();
-        return process.TotalProcessorTime;
-    }
-}
-
 /// <summary>Times one epoch of <c>steps</c> batches with the engine's fit, from its first batch to its end.</summary>
 sealed class EngineRunner : IDisposable
 {
@@ -42,21 +24,21 @@ sealed class EngineRunner : IDisposable
         this.batch = batch;
     }
 
-    sealed class Timing(Clock clock) : ITrainingObserver
+    sealed class Timing : ITrainingObserver
     {
-        TimeSpan start;
+        readonly Stopwatch stopwatch = new();
 
-        public TimeSpan Elapsed { get; private set; }
+        public TimeSpan Elapsed => stopwatch.Elapsed;
 
-        public void TrainingStarted(TrainingStarted started) => start = clock.Now();
+        public void TrainingStarted(TrainingStarted started) => stopwatch.Restart();
 
-        public void TrainingEnded(TrainingEnded ended) => Elapsed = clock.Now() - start;
+        public void TrainingEnded(TrainingEnded ended) => stopwatch.Stop();
     }
 
     /// <summary>Milliseconds per step over one epoch; the epoch ends with the loss read back, as Keras's does.</summary>
-    public double MillisecondsPerStep(int seed, Clock clock)
+    public double MillisecondsPerStep(int seed)
     {
-        var timing = new Timing(clock);
+        var timing = new Timing();
         var history = model.Fit(data, new FitOptions { Epochs = 1, BatchSize = batch, Seed = seed, ProgressInterval = TimeSpan.MaxValue }, timing);
         if (!double.IsFinite(history.Values["loss"][0])) throw new InvalidOperationException("The engine's loss is not finite.");
         return timing.Elapsed.TotalMilliseconds / Steps(data, batch);
@@ -90,12 +72,12 @@ sealed class HandwrittenRunner : IDisposable
         this.batch = batch;
     }
 
-    public double MillisecondsPerStep(int seed, Clock clock)
+    public double MillisecondsPerStep(int seed)
     {
         long count = inputs[0].shape[0];
         long steps = (count + batch - 1) / batch;
         module.train();
-        var began = clock.Now();
+        var stopwatch = Stopwatch.StartNew();
         using var generator = new Generator((ulong)seed);
         using var order = randperm(count, generator: generator);
         using var lossSum = zeros(1, ScalarType.Float64);
@@ -113,7 +95,7 @@ sealed class HandwrittenRunner : IDisposable
             using (no_grad()) lossSum.add_(loss.detach().to_type(ScalarType.Float64), length);
         }
         var mean = lossSum.item<double>() / count;
-        var elapsed = clock.Now() - began;
+        var elapsed = stopwatch.Elapsed;
         if (!double.IsFinite(mean)) throw new InvalidOperationException("The handwritten loss is not finite.");
         return elapsed.TotalMilliseconds / steps;
     }
