@@ -64,7 +64,7 @@ public abstract class ConvLayer : ConvolutionLayer
             groups = layer.Groups;
         }
 
-        protected override Tensor Compute(Tensor channelsFirst) => Convolve(channelsFirst, kernel, bias, Windows, groups);
+        protected override Tensor Compute(Tensor channelsLast) => Convolve(channelsLast, kernel, bias, Windows, groups);
     }
 }
 

@@ -80,20 +80,72 @@ public abstract class ConvolutionLayer : Layer
     static long[] TorchToKeras(int rank) => [.. Enumerable.Range(2, rank).Select(i => (long)i), 1, 0];
 
     /// <summary>
-    /// A convolution of a channels-first view with TensorFlow's padding. Torch's channels-last
-    /// kernels take the view as it is; only asymmetric padding copies the input.
+    /// A convolution with TensorFlow's padding. The channels-last tensor goes to torch as a
+    /// channels-first view, which torch's channels-last kernels take as it is (only asymmetric
+    /// padding copies it), and the result comes back as a view.
     /// </summary>
-    internal static Tensor Convolve(Tensor channelsFirst, Tensor weight, Tensor? bias, IReadOnlyList<SlidingWindow> windows, long groups)
+    /// <remarks>
+    /// Grouped convolutions run as one convolution per group: on CPUs with AVX-512 (AMD EPYC here)
+    /// libtorch 2.10's oneDNN computes grouped convolutions wrongly, outputs with channels-last
+    /// inputs and input gradients (even NaN) alike, while it computes ungrouped ones right
+    /// (GroupedConvolutionTests compares both with float64, which oneDNN does not run).
+    /// </remarks>
+    internal static Tensor Convolve(Tensor channelsLast, Tensor weight, Tensor? bias, IReadOnlyList<SlidingWindow> windows, long groups)
     {
-        var (input, pads) = SlidingWindow.Pad(channelsFirst, windows);
+        var (input, pads) = SlidingWindow.Pad(ChannelsLayout.ToChannelsFirst(channelsLast), windows);
         var strides = windows.Select(w => (long)w.Stride).ToArray();
         var dilations = windows.Select(w => (long)w.Dilation).ToArray();
-        return windows.Count == 1
-            ? nn.functional.conv1d(input, weight, bias, strides[0], pads[0], dilations[0], groups)
-            : nn.functional.conv2d(input, weight, bias, strides, pads, dilations, groups);
+        Tensor Run(Tensor x, Tensor w, Tensor? b) => windows.Count == 1
+            ? nn.functional.conv1d(x, w, b, strides[0], pads[0], dilations[0])
+            : nn.functional.conv2d(x, w, b, strides, pads, dilations);
+        if (groups == 1) return ChannelsLayout.ToChannelsLast(Run(input, weight, bias));
+        var inputs = input.chunk(groups, 1);
+        var weights = weight.chunk(groups, 0);
+        var biases = bias?.chunk(groups, 0);
+        var outputs = Enumerable.Range(0, (int)groups).Select(g => Run(inputs[g], weights[g], biases?[g])).ToList();
+        return ChannelsLayout.ToChannelsLast(cat(outputs, 1));
     }
 
-    /// <summary>Runs a convolution's torch computation on channels-last tensors: to channels-first views and back.</summary>
+    /// <summary>
+    /// A depthwise convolution on channels-last tensors: each channel c·dm + m of the output is
+    /// channel c of the input convolved with filter m of c (TensorFlow's order). It is summed tap by
+    /// tap over strided views of the padded input (no torch grouped convolution, which oneDNN gets
+    /// wrong on this hardware; see <see cref="Convolve"/>), with the kernel in Keras's layout, its last
+    /// two axes flattened to (k..., in·dm).
+    /// </summary>
+    internal static Tensor Depthwise(Tensor channelsLast, Tensor kernel, long multiplier, IReadOnlyList<SlidingWindow> windows)
+    {
+        var x = multiplier == 1 ? channelsLast : channelsLast.repeat_interleave(multiplier, dim: -1);
+        int rank = windows.Count;
+        var pads = new (long Before, long After)[rank];
+        var lengths = new long[rank];
+        for (int a = 0; a < rank; a++)
+        {
+            pads[a] = windows[a].Pads(x.shape[1 + a]);
+            lengths[a] = windows[a].OutputLength(x.shape[1 + a]);
+        }
+        // F.pad lists the last axis first: none for the channels, then the spatial axes from the last.
+        if (pads.Any(p => p.Before != 0 || p.After != 0))
+            x = nn.functional.pad(x, [0, 0, .. pads.Reverse().SelectMany(p => new[] { p.Before, p.After })]);
+        var taps = kernel.flatten(0, rank - 1);
+        Tensor? sum = null;
+        var tap = new int[rank];
+        for (long t = 0; t < taps.shape[0]; t++)
+        {
+            var view = x;
+            for (int a = 0; a < rank; a++)
+            {
+                long start = (long)tap[a] * windows[a].Dilation;
+                view = view.slice(1 + a, start, start + (lengths[a] - 1) * windows[a].Stride + 1, windows[a].Stride);
+            }
+            sum = sum is null ? view * taps[t] : sum.addcmul(view, taps[t], 1);
+            // Next tap in row-major order, as flatten lays them out.
+            for (int a = rank - 1; a >= 0 && ++tap[a] == windows[a].Size; a--) tap[a] = 0;
+        }
+        return sum!;
+    }
+
+    /// <summary>Runs a convolution on channels-last tensors, then its activation.</summary>
     protected abstract class ConvolutionModule(ConvolutionLayer layer, BuildContext context) : UnaryLayerModule(layer.Name, context)
     {
         readonly Func<Tensor, Tensor> activation = layer.Activation.Apply;
@@ -101,7 +153,7 @@ public abstract class ConvolutionLayer : Layer
 
         protected IReadOnlyList<SlidingWindow> Windows { get; } = layer.Windows;
 
-        protected abstract Tensor Compute(Tensor channelsFirst);
+        protected abstract Tensor Compute(Tensor channelsLast);
 
         /// <summary>A kernel in Keras's layout (k..., in, out), held as torch's (out, in, k...).</summary>
         protected Tensor AddKernel(string torchName, WeightSpec spec, bool trainable)
@@ -110,25 +162,18 @@ public abstract class ConvolutionLayer : Layer
             return AddWeight(torchName, spec, trainable, k => k.permute(KerasToTorch(rank)), w => w.permute(TorchToKeras(rank)));
         }
 
-        /// <summary>
-        /// A depthwise kernel (k..., in, dm), held as torch's grouped (in·dm, 1, k...): output channel
-        /// c·dm + m is filter m of input channel c in TensorFlow as in torch, so flattening the last
-        /// two axes gives torch's order.
-        /// </summary>
+        /// <summary>A depthwise kernel (k..., in, dm), held with its last two axes flattened, as <see cref="Depthwise"/> takes it.</summary>
         protected Tensor AddDepthwiseKernel(string torchName, WeightSpec spec, bool trainable)
         {
-            int rank = spec.Shape.Length - 2;
             var kerasShape = spec.Shape;
-            long[] grouped = [.. kerasShape[..rank], 1, kerasShape[rank] * kerasShape[rank + 1]];
-            return AddWeight(torchName, spec, trainable,
-                k => k.reshape(grouped).permute(KerasToTorch(rank)),
-                w => w.permute(TorchToKeras(rank)).reshape(kerasShape));
+            long[] flat = [.. kerasShape[..^2], kerasShape[^2] * kerasShape[^1]];
+            return AddWeight(torchName, spec, trainable, k => k.reshape(flat), w => w.reshape(kerasShape));
         }
 
         public override Tensor Forward(Tensor input)
         {
             SlidingWindow.CheckFits(input, Windows, layerName);
-            return activation(ChannelsLayout.ToChannelsLast(Compute(ChannelsLayout.ToChannelsFirst(input))));
+            return activation(Compute(input));
         }
     }
 }

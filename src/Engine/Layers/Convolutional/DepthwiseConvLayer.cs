@@ -49,22 +49,26 @@ public sealed class DepthwiseConv2DLayer : DepthwiseConvolutionLayer
     }
 
     public override LayerModule CreateModule(IReadOnlyList<TensorInfo> inputs, BuildContext context) =>
-        new DepthwiseModule(this, DeclareWeights(inputs), inputs[0].Shape.Last!.Value, context);
+        new DepthwiseModule(this, DeclareWeights(inputs), context);
 
     sealed class DepthwiseModule : ConvolutionModule
     {
         readonly Tensor kernel;
         readonly Tensor? bias;
-        readonly long channels;
+        readonly long multiplier;
 
-        public DepthwiseModule(DepthwiseConv2DLayer layer, IReadOnlyList<WeightSpec> specs, long channels, BuildContext context) : base(layer, context)
+        public DepthwiseModule(DepthwiseConv2DLayer layer, IReadOnlyList<WeightSpec> specs, BuildContext context) : base(layer, context)
         {
             kernel = AddDepthwiseKernel("kernel", specs[0], layer.Trainable);
             if (layer.UseBias) bias = AddWeight("bias", specs[1], layer.Trainable);
-            this.channels = channels;
+            multiplier = layer.DepthMultiplier;
         }
 
-        protected override Tensor Compute(Tensor channelsFirst) => Convolve(channelsFirst, kernel, bias, Windows, channels);
+        protected override Tensor Compute(Tensor channelsLast)
+        {
+            var output = Depthwise(channelsLast, kernel, multiplier, Windows);
+            return bias is null ? output : output + bias;
+        }
     }
 }
 
@@ -109,28 +113,28 @@ public sealed class SeparableConv2DLayer : DepthwiseConvolutionLayer
     }
 
     public override LayerModule CreateModule(IReadOnlyList<TensorInfo> inputs, BuildContext context) =>
-        new SeparableModule(this, DeclareWeights(inputs), inputs[0].Shape.Last!.Value, context);
+        new SeparableModule(this, DeclareWeights(inputs), context);
 
     sealed class SeparableModule : ConvolutionModule
     {
-        static readonly SlidingWindow Pointwise = new(1, 1, 1, WindowPadding.Valid);
-
         readonly Tensor depthwise;
         readonly Tensor pointwise;
         readonly Tensor? bias;
-        readonly long channels;
-        readonly SlidingWindow[] pointwiseWindows;
+        readonly long multiplier;
 
-        public SeparableModule(SeparableConv2DLayer layer, IReadOnlyList<WeightSpec> specs, long channels, BuildContext context) : base(layer, context)
+        public SeparableModule(SeparableConv2DLayer layer, IReadOnlyList<WeightSpec> specs, BuildContext context) : base(layer, context)
         {
             depthwise = AddDepthwiseKernel("depthwise_kernel", specs[0], layer.Trainable);
-            pointwise = AddKernel("pointwise_kernel", specs[1], layer.Trainable);
+            // A 1x1 convolution of channels-last tensors is a linear map of the channels: torch's
+            // linear weight (filters, in·dm) is the pointwise kernel (1, 1, in·dm, filters) transposed.
+            var kerasShape = specs[1].Shape;
+            pointwise = AddWeight("pointwise_kernel", specs[1], layer.Trainable,
+                k => k.reshape(kerasShape[^2], kerasShape[^1]).t(), w => w.t().reshape(kerasShape));
             if (layer.UseBias) bias = AddWeight("bias", specs[2], layer.Trainable);
-            this.channels = channels;
-            pointwiseWindows = Enumerable.Repeat(Pointwise, layer.Rank).ToArray();
+            multiplier = layer.DepthMultiplier;
         }
 
-        protected override Tensor Compute(Tensor channelsFirst) =>
-            Convolve(Convolve(channelsFirst, depthwise, null, Windows, channels), pointwise, bias, pointwiseWindows, 1);
+        protected override Tensor Compute(Tensor channelsLast) =>
+            nn.functional.linear(Depthwise(channelsLast, depthwise, multiplier, Windows), pointwise, bias);
     }
 }
