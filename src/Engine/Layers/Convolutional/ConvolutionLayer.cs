@@ -85,10 +85,12 @@ public abstract class ConvolutionLayer : Layer
     /// padding copies it), and the result comes back as a view.
     /// </summary>
     /// <remarks>
-    /// Grouped convolutions run as one convolution per group: on CPUs with AVX-512 (AMD EPYC here)
-    /// libtorch 2.10's oneDNN computes grouped convolutions wrongly, outputs with channels-last
-    /// inputs and input gradients (even NaN) alike, while it computes ungrouped ones right
-    /// (GroupedConvolutionTests compares both with float64, which oneDNN does not run).
+    /// Grouped convolutions run as one ungrouped convolution per group: libtorch 2.10's oneDNN gets
+    /// grouped and depthwise ones wrong on this machine's CPU (AMD EPYC): wrong outputs and NaN
+    /// input gradients with AVX-512 kernels, wrong input gradients for channels-last inputs with a
+    /// depth multiplier even with AVX2 ones (GroupedConvolutionTests compares with float64, which
+    /// oneDNN does not run). Ungrouped convolutions are right once oneDNN is kept to AVX2
+    /// (<see cref="Modules.OneDnnSettings"/>).
     /// </remarks>
     internal static Tensor Convolve(Tensor channelsLast, Tensor weight, Tensor? bias, IReadOnlyList<SlidingWindow> windows, long groups)
     {
