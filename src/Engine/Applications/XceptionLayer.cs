@@ -2,16 +2,18 @@ using System.Text.Json.Nodes;
 using TrainService.Engine.Graph;
 using TrainService.Engine.Layers;
 using TrainService.Engine.Layers.Config;
+using TrainService.Engine.Layers.Models;
 
 namespace TrainService.Engine.Applications;
 
 /// <summary>
 /// keras.applications.Xception as a node: {"type": "Xception", "config": {"include_top": false,
-/// "weights": null, "input_shape": [250, 250, 3], "pooling": "avg"}}. Randomly initialised only:
-/// pretrained weights would be a download.
+/// "weights": null, "input_shape": [250, 250, 3], "pooling": "avg"}}, a nested model whose graph
+/// <see cref="XceptionSpec"/> writes. Randomly initialised only: pretrained weights would be a
+/// download.
 /// </summary>
 [LayerType("Xception")]
-public sealed class XceptionLayer : ApplicationLayer
+public sealed class XceptionLayer : NestedModelLayer
 {
     public XceptionOptions Options { get; private set; } = new();
 
@@ -35,7 +37,6 @@ public sealed class XceptionLayer : ApplicationLayer
             Pooling = pooling,
             Classes = classes,
             ClassifierActivation = activation,
-            Trainable = Trainable,
         };
         return XceptionSpec.Build(Name, Options);
     }
@@ -70,10 +71,11 @@ public sealed class XceptionLayer : ApplicationLayer
         return shape;
     }
 
-    protected override string? CheckCall(Shape input)
+    public override IReadOnlyList<TensorInfo>? InferOutputs(IReadOnlyList<TensorInfo> inputs, ShapeCheck check)
     {
-        if (input.Rank == 4 && (input[1] < XceptionSpec.MinSize || input[2] < XceptionSpec.MinSize))
-            return $"Xception takes images of at least {XceptionSpec.MinSize}x{XceptionSpec.MinSize}, not {input}.";
-        return null;
+        var shape = inputs[0].Shape;
+        if (shape.Rank == 4 && (shape[1] < XceptionSpec.MinSize || shape[2] < XceptionSpec.MinSize))
+            return check.Fail($"Xception takes images of at least {XceptionSpec.MinSize}x{XceptionSpec.MinSize}, not {shape}.");
+        return base.InferOutputs(inputs, check);
     }
 }

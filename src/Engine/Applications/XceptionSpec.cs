@@ -18,9 +18,6 @@ public sealed record XceptionOptions
 
     public string ClassifierActivation { get; init; } = "softmax";
 
-    /// <summary>False freezes every layer (and puts BatchNormalization in inference mode), as model.trainable = False does.</summary>
-    public bool Trainable { get; init; } = true;
-
     public IReadOnlyList<int?> ResolvedInputShape => InputShape ?? (IncludeTop ? [299, 299, 3] : [null, null, 3]);
 }
 
@@ -36,7 +33,7 @@ public static class XceptionSpec
 
     public static GraphSpec Build(string name, XceptionOptions options)
     {
-        var g = new Builder(options.Trainable);
+        var g = new Builder();
         var x = "input_layer";
 
         x = g.Conv("block1_conv1", x, 32, 3, strides: 2, padding: "valid");
@@ -109,7 +106,7 @@ public static class XceptionSpec
     }
 
     /// <summary>Adds nodes in call order and names unnamed layers as Keras's auto_name does.</summary>
-    sealed class Builder(bool trainable)
+    sealed class Builder
     {
         readonly Dictionary<string, int> counts = new(StringComparer.Ordinal);
 
@@ -120,7 +117,6 @@ public static class XceptionSpec
         string Layer(string? name, string type, IReadOnlyList<string> inputs, JsonObject config)
         {
             name ??= AutoName(type);
-            if (!trainable) config["trainable"] = false;
             Nodes.Add(new NodeSpec(name, type, config, inputs));
             return name;
         }

@@ -150,7 +150,7 @@ public class XceptionTests
 
     [Theory]
     [InlineData(64, 64, 3, "at least 71x71")]
-    [InlineData(250, 250, 1, "takes inputs of shape (None, 250, 250, 3)")]
+    [InlineData(250, 250, 1, "takes (None, 250, 250, 3) as its input")]
     public void CallsOnImpossibleInputsNameTheShapes(int rows, int cols, int channels, string text)
     {
         var config = channels == 3 ? NoTop : """{"include_top": false, "weights": null, "input_shape": [250, 250, 3]}""";
