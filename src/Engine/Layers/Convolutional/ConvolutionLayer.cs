@@ -53,9 +53,8 @@ public abstract class ConvolutionLayer : Layer
     public override IReadOnlyList<TensorInfo>? InferOutputs(IReadOnlyList<TensorInfo> inputs, ShapeCheck check)
     {
         var shape = inputs[0].Shape;
-        var layout = Rank == 1 ? "(batch, steps, channels)" : "(batch, rows, cols, channels)";
         if (shape.Rank != Rank + 2)
-            return check.Fail($"{Type} needs inputs of shape {layout}, not {shape}.");
+            return check.Fail($"{Type} needs inputs of shape {SpatialConfig.Layout(Rank)}, not {shape}.");
         if (shape.Last is not int channels)
             return check.Fail($"{Type} needs the channels axis of its input defined, not {shape}.");
         var filters = OutputChannels(channels, check);

@@ -91,6 +91,9 @@ public readonly record struct SlidingWindow(int Size, int Stride, int Dilation, 
 /// <summary>Config keys convolutions and pooling share.</summary>
 public static class SpatialConfig
 {
+    /// <summary>How a message names the input a layer of this many spatial axes takes.</summary>
+    public static string Layout(int rank) => rank == 1 ? "(batch, steps, channels)" : "(batch, rows, cols, channels)";
+
     /// <summary>data_format: channels_last only (Keras's default, which configs write out as that string).</summary>
     public static void ChannelsLast(this LayerConfig config) =>
         config.Expect("data_format", JsonValue.Create("channels_last"),

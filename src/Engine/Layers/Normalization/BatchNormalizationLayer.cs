@@ -19,32 +19,18 @@ public sealed class BatchNormalizationLayer : Layer
     public int Axis { get; private set; } = -1;
     public double Momentum { get; private set; } = 0.99;
     public double Epsilon { get; private set; } = 1e-3;
-    public bool Center { get; private set; } = true;
-    public bool Scale { get; private set; } = true;
-    public Initializer BetaInitializer { get; private set; } = Initializer.Zeros;
-    public Initializer GammaInitializer { get; private set; } = Initializer.Ones;
+    public AffineWeights Affine { get; private set; } = AffineWeights.Default;
     public Initializer MovingMeanInitializer { get; private set; } = Initializer.Zeros;
     public Initializer MovingVarianceInitializer { get; private set; } = Initializer.Ones;
-    public Regularizer? BetaRegularizer { get; private set; }
-    public Regularizer? GammaRegularizer { get; private set; }
-    public Constraint? BetaConstraint { get; private set; }
-    public Constraint? GammaConstraint { get; private set; }
 
     protected override void Configure(LayerConfig config)
     {
         Axis = NormalizationAxes.Read(config, allowSeveral: false)[0];
         Momentum = config.Double("momentum", 0.99, min: 0, max: 1);
         Epsilon = config.Double("epsilon", 1e-3, min: 0, minExclusive: true);
-        Center = config.Bool("center", true);
-        Scale = config.Bool("scale", true);
-        BetaInitializer = config.Initializer("beta_initializer", Initializer.Zeros);
-        GammaInitializer = config.Initializer("gamma_initializer", Initializer.Ones);
+        Affine = AffineWeights.Read(config);
         MovingMeanInitializer = config.Initializer("moving_mean_initializer", Initializer.Zeros);
         MovingVarianceInitializer = config.Initializer("moving_variance_initializer", Initializer.Ones);
-        BetaRegularizer = config.Regularizer("beta_regularizer");
-        GammaRegularizer = config.Regularizer("gamma_regularizer");
-        BetaConstraint = config.Constraint("beta_constraint");
-        GammaConstraint = config.Constraint("gamma_constraint");
         config.NoActivityRegularizer();
         config.Expect("renorm", false, "batch renormalization is not implemented.");
         config.Expect("renorm_clipping", null, "batch renormalization is not implemented.");
@@ -64,9 +50,7 @@ public sealed class BatchNormalizationLayer : Layer
     {
         var shape = inputs[0].Shape;
         long[] size = [shape[shape.NormalizeAxis(Axis)]!.Value];
-        var weights = new List<WeightSpec>();
-        if (Scale) weights.Add(new("gamma", size, true, GammaInitializer, GammaRegularizer, GammaConstraint));
-        if (Center) weights.Add(new("beta", size, true, BetaInitializer, BetaRegularizer, BetaConstraint));
+        var weights = Affine.Specs(size).ToList();
         weights.Add(new("moving_mean", size, false, MovingMeanInitializer));
         weights.Add(new("moving_variance", size, false, MovingVarianceInitializer));
         return weights;
@@ -90,8 +74,8 @@ public sealed class BatchNormalizationLayer : Layer
         public BatchNormalizationModule(BatchNormalizationLayer layer, Shape shape, IReadOnlyList<WeightSpec> specs, BuildContext context) : base(layer.Name, context)
         {
             int index = 0;
-            if (layer.Scale) gamma = AddWeight("gamma", specs[index++], layer.Trainable);
-            if (layer.Center) beta = AddWeight("beta", specs[index++], layer.Trainable);
+            if (layer.Affine.Scale) gamma = AddWeight("gamma", specs[index++], layer.Trainable);
+            if (layer.Affine.Center) beta = AddWeight("beta", specs[index++], layer.Trainable);
             movingMean = AddWeight("moving_mean", specs[index++], layer.Trainable);
             movingVariance = AddWeight("moving_variance", specs[index], layer.Trainable);
             momentum = layer.Momentum;

@@ -14,29 +14,15 @@ public sealed class LayerNormalizationLayer : Layer
 {
     public IReadOnlyList<int> Axes { get; private set; } = [-1];
     public double Epsilon { get; private set; } = 1e-3;
-    public bool Center { get; private set; } = true;
-    public bool Scale { get; private set; } = true;
-    public Initializer BetaInitializer { get; private set; } = Initializer.Zeros;
-    public Initializer GammaInitializer { get; private set; } = Initializer.Ones;
-    public Regularizer? BetaRegularizer { get; private set; }
-    public Regularizer? GammaRegularizer { get; private set; }
-    public Constraint? BetaConstraint { get; private set; }
-    public Constraint? GammaConstraint { get; private set; }
+    public AffineWeights Affine { get; private set; } = AffineWeights.Default;
 
     protected override void Configure(LayerConfig config)
     {
         Axes = NormalizationAxes.Read(config, allowSeveral: true);
         Epsilon = config.Double("epsilon", 1e-3, min: 0, minExclusive: true);
-        Center = config.Bool("center", true);
-        Scale = config.Bool("scale", true);
+        Affine = AffineWeights.Read(config);
         config.Expect("rms_scaling", false,
             "Keras deprecated it because it scales by the variance, not the root mean square; use LayerNormalization without it.");
-        BetaInitializer = config.Initializer("beta_initializer", Initializer.Zeros);
-        GammaInitializer = config.Initializer("gamma_initializer", Initializer.Ones);
-        BetaRegularizer = config.Regularizer("beta_regularizer");
-        GammaRegularizer = config.Regularizer("gamma_regularizer");
-        BetaConstraint = config.Constraint("beta_constraint");
-        GammaConstraint = config.Constraint("gamma_constraint");
         config.NoActivityRegularizer();
     }
 
@@ -49,10 +35,7 @@ public sealed class LayerNormalizationLayer : Layer
     {
         var shape = inputs[0].Shape;
         long[] size = ResolvedAxes(shape).Select(a => (long)shape[a]!.Value).ToArray();
-        var weights = new List<WeightSpec>();
-        if (Scale) weights.Add(new("gamma", size, true, GammaInitializer, GammaRegularizer, GammaConstraint));
-        if (Center) weights.Add(new("beta", size, true, BetaInitializer, BetaRegularizer, BetaConstraint));
-        return weights;
+        return Affine.Specs(size).ToList();
     }
 
     public override LayerModule CreateModule(IReadOnlyList<TensorInfo> inputs, BuildContext context) =>
@@ -71,8 +54,8 @@ public sealed class LayerNormalizationLayer : Layer
             var resolved = layer.ResolvedAxes(shape);
             broadcast = NormalizationAxes.BroadcastShape(resolved.Select(a => (long)shape[a]!.Value).ToArray(), resolved, shape.Rank);
             int index = 0;
-            if (layer.Scale) gamma = AddWeight("gamma", specs[index++], layer.Trainable);
-            if (layer.Center) beta = AddWeight("beta", specs[index], layer.Trainable);
+            if (layer.Affine.Scale) gamma = AddWeight("gamma", specs[index++], layer.Trainable);
+            if (layer.Affine.Center) beta = AddWeight("beta", specs[index], layer.Trainable);
             epsilon = layer.Epsilon;
             axes = resolved.Select(a => (long)a).ToArray();
         }

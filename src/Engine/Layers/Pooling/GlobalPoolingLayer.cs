@@ -29,7 +29,7 @@ public abstract class GlobalPoolingLayer : Layer
     {
         var shape = inputs[0].Shape;
         if (shape.Rank != Rank + 2)
-            return check.Fail($"{Type} needs inputs of shape {(Rank == 1 ? "(batch, steps, channels)" : "(batch, rows, cols, channels)")}, not {shape}.");
+            return check.Fail($"{Type} needs inputs of shape {SpatialConfig.Layout(Rank)}, not {shape}.");
         var output = KeepDims
             ? new Shape([null, .. Enumerable.Repeat<int?>(1, Rank), shape.Last])
             : new Shape([null, shape.Last]);

@@ -34,7 +34,7 @@ public abstract class PoolingLayer : Layer
     {
         var shape = inputs[0].Shape;
         if (shape.Rank != Rank + 2)
-            return check.Fail($"{Type} needs inputs of shape {(Rank == 1 ? "(batch, steps, channels)" : "(batch, rows, cols, channels)")}, not {shape}.");
+            return check.Fail($"{Type} needs inputs of shape {SpatialConfig.Layout(Rank)}, not {shape}.");
         var dims = shape.Dims.ToArray();
         for (int i = 0; i < Rank; i++)
         {
