@@ -93,17 +93,16 @@ public abstract class ConvolutionLayer : Layer
     /// </remarks>
     internal static Tensor Convolve(Tensor channelsLast, Tensor weight, Tensor? bias, IReadOnlyList<SlidingWindow> windows, long groups)
     {
+        if (windows.Count == 1)
+            return Convolve(channelsLast.unsqueeze(1), weight.unsqueeze(2), bias, [SlidingWindow.SingleRow, windows[0]], groups).squeeze(1);
         var (input, pads) = SlidingWindow.Pad(ChannelsLayout.ToChannelsFirst(channelsLast), windows);
-        var strides = windows.Select(w => (long)w.Stride).ToArray();
-        var dilations = windows.Select(w => (long)w.Dilation).ToArray();
-        Tensor Run(Tensor x, Tensor w, Tensor? b) => windows.Count == 1
-            ? nn.functional.conv1d(x, w, b, strides[0], pads[0], dilations[0])
-            : nn.functional.conv2d(x, w, b, strides, pads, dilations);
-        if (groups == 1) return ChannelsLayout.ToChannelsLast(Run(input, weight, bias));
+        long[] strides = [windows[0].Stride, windows[1].Stride];
+        long[] dilations = [windows[0].Dilation, windows[1].Dilation];
+        if (groups == 1) return ChannelsLayout.ToChannelsLast(nn.functional.conv2d(input, weight, bias, strides, pads, dilations));
         var inputs = input.chunk(groups, 1);
         var weights = weight.chunk(groups, 0);
         var biases = bias?.chunk(groups, 0);
-        var outputs = Enumerable.Range(0, (int)groups).Select(g => Run(inputs[g], weights[g], biases?[g])).ToList();
+        var outputs = Enumerable.Range(0, (int)groups).Select(g => nn.functional.conv2d(inputs[g], weights[g], biases?[g], strides, pads, dilations)).ToList();
         return ChannelsLayout.ToChannelsLast(cat(outputs, 1));
     }
 

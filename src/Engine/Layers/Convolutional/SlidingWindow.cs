@@ -21,6 +21,12 @@ public enum WindowPadding
 /// </summary>
 public readonly record struct SlidingWindow(int Size, int Stride, int Dilation, WindowPadding Padding)
 {
+    /// <summary>
+    /// A sequence's window as one of an image's: torch has channels-last kernels for 2-D windows
+    /// only, so (batch, steps, channels) runs as (batch, 1, steps, channels) under this row window.
+    /// </summary>
+    public static SlidingWindow SingleRow { get; } = new(1, 1, 1, WindowPadding.Valid);
+
     /// <summary>The span the window covers, dilation included.</summary>
     public long Extent => (long)Dilation * (Size - 1) + 1;
 

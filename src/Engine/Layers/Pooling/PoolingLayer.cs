@@ -51,45 +51,46 @@ public abstract class PoolingLayer : Layer
     sealed class PoolingModule(PoolingLayer layer, BuildContext context) : UnaryLayerModule(layer.Name, context)
     {
         readonly IReadOnlyList<SlidingWindow> windows = layer.Windows;
-        readonly long[] sizes = layer.Windows.Select(w => (long)w.Size).ToArray();
-        readonly long[] strides = layer.Windows.Select(w => (long)w.Stride).ToArray();
+        readonly SlidingWindow[] windows2d = AsImage(layer);
+        readonly long[] sizes = AsImage(layer).Select(w => (long)w.Size).ToArray();
+        readonly long[] strides = AsImage(layer).Select(w => (long)w.Stride).ToArray();
         readonly bool max = layer.IsMax;
         readonly string layerName = layer.Name;
+
+        /// <summary>Sequences pool as one-row images (SlidingWindow.SingleRow): torch's channels-last kernels are 2-D.</summary>
+        static SlidingWindow[] AsImage(PoolingLayer layer) => layer.Rank == 1 ? [SlidingWindow.SingleRow, layer.Windows[0]] : [.. layer.Windows];
 
         public override Tensor Forward(Tensor input)
         {
             SlidingWindow.CheckFits(input, windows, layerName);
-            var x = ChannelsLayout.ToChannelsFirst(input);
-            var pooled = max ? Max(x) : Average(x);
-            return ChannelsLayout.ToChannelsLast(pooled);
+            var image = windows.Count == 1 ? input.unsqueeze(1) : input;
+            var x = ChannelsLayout.ToChannelsFirst(image);
+            var pooled = ChannelsLayout.ToChannelsLast(max ? Max(x) : Average(x));
+            return windows.Count == 1 ? pooled.squeeze(1) : pooled;
         }
 
         Tensor Max(Tensor x)
         {
             // Padding with -inf is never the maximum: every window holds at least one input cell.
-            var (padded, symmetric) = SlidingWindow.Pad(x, windows, double.NegativeInfinity);
-            return sizes.Length == 1
-                ? nn.functional.max_pool1d(padded, sizes[0], strides[0], symmetric[0])
-                : nn.functional.max_pool2d(padded, sizes, strides, symmetric);
+            var (padded, symmetric) = SlidingWindow.Pad(x, windows2d, double.NegativeInfinity);
+            return nn.functional.max_pool2d(padded, sizes, strides, symmetric);
         }
 
         Tensor Average(Tensor x)
         {
-            var (padded, symmetric) = SlidingWindow.Pad(x, windows);
+            var (padded, symmetric) = SlidingWindow.Pad(x, windows2d);
             var sum = Pool(padded, symmetric);
             if (ReferenceEquals(padded, x)) return sum;
             // Padded explicitly (TensorFlow's odd cell at the end): torch averaged over the padding too,
             // so divide by the share of each window that lies inside the input.
             using var inside = ones([1, 1, .. x.shape[2..]], dtype: x.dtype, device: x.device);
-            var (paddedOnes, _) = SlidingWindow.Pad(inside, windows);
+            var (paddedOnes, _) = SlidingWindow.Pad(inside, windows2d);
             using (paddedOnes)
             using (var share = Pool(paddedOnes, symmetric))
                 return sum / share;
         }
 
-        Tensor Pool(Tensor x, long[] symmetric) => sizes.Length == 1
-            ? nn.functional.avg_pool1d(x, sizes[0], strides[0], symmetric[0], count_include_pad: false)
-            : nn.functional.avg_pool2d(x, sizes, strides, symmetric, count_include_pad: false);
+        Tensor Pool(Tensor x, long[] symmetric) => nn.functional.avg_pool2d(x, sizes, strides, symmetric, count_include_pad: false);
     }
 }
 

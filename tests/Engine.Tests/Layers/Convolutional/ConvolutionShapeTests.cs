@@ -55,14 +55,20 @@ public class ConvolutionShapeTests
         Assert.Equal(known.Outputs[0].Info.Shape.ToString().Replace("None", input[0].ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal), LayerGraphs.ShapeText(y));
     }
 
-    [Fact]
-    public void ConvolutionOutputIsChannelsLastWithoutACopy()
+    [Theory]
+    [InlineData("Conv2D", """{"filters": 8, "kernel_size": 3, "padding": "same"}""", new long[] { 2, 9, 9, 4 })]
+    [InlineData("Conv1D", """{"filters": 8, "kernel_size": 3, "strides": 2}""", new long[] { 2, 9, 4 })]
+    [InlineData("MaxPooling2D", """{"pool_size": 3, "strides": 2, "padding": "same"}""", new long[] { 2, 9, 9, 4 })]
+    [InlineData("AveragePooling2D", """{"pool_size": 2}""", new long[] { 2, 9, 9, 4 })]
+    [InlineData("MaxPooling1D", """{"pool_size": 3}""", new long[] { 2, 9, 4 })]
+    [InlineData("AveragePooling1D", """{"pool_size": 2, "padding": "same"}""", new long[] { 2, 9, 4 })]
+    public void OutputIsChannelsLastWithoutACopy(string type, string config, long[] input)
     {
         // The NHWC input goes to torch as an NCHW view; torch's channels-last kernel writes NHWC
         // memory, so permuting back gives a contiguous tensor: no copy on the way in or out.
-        var graph = LayerGraphs.Single("Conv2D", """{"filters": 8, "kernel_size": 3, "padding": "same"}""", 9, 9, 4);
+        var graph = LayerGraphs.Single(type, config, input.Skip(1).Select(d => (int?)d).ToArray());
         using var model = GraphModule.Create(graph);
-        using var x = LayerGraphs.Random(1, 2, 9, 9, 4);
+        using var x = LayerGraphs.Random(1, input);
         using var _ = no_grad();
         using var y = model.Forward([x])[0];
         Assert.True(y.is_contiguous());
