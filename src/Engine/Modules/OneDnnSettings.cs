@@ -10,8 +10,8 @@ namespace TrainService.Engine.Modules;
 /// AMD EPYC, libtorch 2.10's oneDNN 3.7.1 with AVX-512 kernels returns wrong input gradients,
 /// varying from run to run, for convolutions of inputs with one or two channels, and runs LSTM
 /// inference wrongly (pytorch#173922); with AVX2 kernels both are right (OneDnnTests). Grouped and
-/// depthwise convolutions stay wrong even with AVX2, so the layers do not use them (see
-/// ConvolutionLayer.Convolve). oneDNN reads ONEDNN_MAX_CPU_ISA when it creates its first kernel,
+/// depthwise convolutions are also right with AVX2 kernels on contiguous channels-first memory,
+/// which is how the layers run them (see ConvolutionLayer.Convolve). oneDNN reads ONEDNN_MAX_CPU_ISA when it creates its first kernel,
 /// so the Engine sets it as it loads, unless the operator has set it.
 /// </summary>
 public static class OneDnnSettings

@@ -84,65 +84,38 @@ public abstract class ConvolutionLayer : Layer
     /// padding copies it), and the result comes back as a view.
     /// </summary>
     /// <remarks>
-    /// Grouped convolutions run as one ungrouped convolution per group: libtorch 2.10's oneDNN gets
-    /// grouped and depthwise ones wrong on this machine's CPU (AMD EPYC): wrong outputs and NaN
-    /// input gradients with AVX-512 kernels, wrong input gradients for channels-last inputs with a
-    /// depth multiplier even with AVX2 ones (GroupedConvolutionTests compares with float64, which
-    /// oneDNN does not run). Ungrouped convolutions are right once oneDNN is kept to AVX2
-    /// (<see cref="Modules.OneDnnSettings"/>).
+    /// Grouped (and depthwise) convolutions take a contiguous channels-first copy of the input:
+    /// libtorch 2.10's oneDNN computes them wrongly on channels-last memory on this machine's CPU
+    /// (AMD EPYC: wrong input gradients with a depth multiplier even with AVX2 kernels), while on
+    /// contiguous NCHW memory with AVX2 kernels (<see cref="Modules.OneDnnSettings"/>) they are right
+    /// (GroupedConvolutionTests compares with float64, which oneDNN does not run). The copy costs far
+    /// less than any hand-made grouping.
     /// </remarks>
     internal static Tensor Convolve(Tensor channelsLast, Tensor weight, Tensor? bias, IReadOnlyList<SlidingWindow> windows, long groups)
     {
         if (windows.Count == 1)
             return Convolve(channelsLast.unsqueeze(1), weight.unsqueeze(2), bias, [SlidingWindow.SingleRow, windows[0]], groups).squeeze(1);
-        var (input, pads) = SlidingWindow.Pad(ChannelsLayout.ToChannelsFirst(channelsLast), windows);
+        var channelsFirst = ChannelsLayout.ToChannelsFirst(channelsLast);
+        if (groups > 1) channelsFirst = channelsFirst.contiguous();
+        var (input, pads) = SlidingWindow.Pad(channelsFirst, windows);
         long[] strides = [windows[0].Stride, windows[1].Stride];
         long[] dilations = [windows[0].Dilation, windows[1].Dilation];
-        if (groups == 1) return ChannelsLayout.ToChannelsLast(nn.functional.conv2d(input, weight, bias, strides, pads, dilations));
-        var inputs = input.chunk(groups, 1);
-        var weights = weight.chunk(groups, 0);
-        var biases = bias?.chunk(groups, 0);
-        var outputs = Enumerable.Range(0, (int)groups).Select(g => nn.functional.conv2d(inputs[g], weights[g], biases?[g], strides, pads, dilations)).ToList();
-        return ChannelsLayout.ToChannelsLast(cat(outputs, 1));
+        return ChannelsLayout.ToChannelsLast(nn.functional.conv2d(input, weight, bias, strides, pads, dilations, groups));
     }
 
     /// <summary>
     /// A depthwise convolution on channels-last tensors: each channel c·dm + m of the output is
-    /// channel c of the input convolved with filter m of c (TensorFlow's order). It is summed tap by
-    /// tap over strided views of the padded input (no torch grouped convolution, which oneDNN gets
-    /// wrong on this hardware; see <see cref="Convolve"/>), with the kernel in Keras's layout, its last
-    /// two axes flattened to (k..., in·dm).
+    /// channel c of the input convolved with filter m of c (TensorFlow's order), which is torch's
+    /// grouped convolution with one group per input channel. The kernel is in Keras's layout with
+    /// its last two axes flattened to (k..., in·dm).
     /// </summary>
     internal static Tensor Depthwise(Tensor channelsLast, Tensor kernel, long multiplier, IReadOnlyList<SlidingWindow> windows)
     {
-        var x = multiplier == 1 ? channelsLast : channelsLast.repeat_interleave(multiplier, dim: -1);
         int rank = windows.Count;
-        var pads = new (long Before, long After)[rank];
-        var lengths = new long[rank];
-        for (int a = 0; a < rank; a++)
-        {
-            pads[a] = windows[a].Pads(x.shape[1 + a]);
-            lengths[a] = windows[a].OutputLength(x.shape[1 + a]);
-        }
-        // F.pad lists the last axis first: none for the channels, then the spatial axes from the last.
-        if (pads.Any(p => p.Before != 0 || p.After != 0))
-            x = nn.functional.pad(x, [0, 0, .. pads.Reverse().SelectMany(p => new[] { p.Before, p.After })]);
-        var taps = kernel.flatten(0, rank - 1);
-        Tensor? sum = null;
-        var tap = new int[rank];
-        for (long t = 0; t < taps.shape[0]; t++)
-        {
-            var view = x;
-            for (int a = 0; a < rank; a++)
-            {
-                long start = (long)tap[a] * windows[a].Dilation;
-                view = view.slice(1 + a, start, start + (lengths[a] - 1) * windows[a].Stride + 1, windows[a].Stride);
-            }
-            sum = sum is null ? view * taps[t] : sum.addcmul(view, taps[t], 1);
-            // Next tap in row-major order, as flatten lays them out.
-            for (int a = rank - 1; a >= 0 && ++tap[a] == windows[a].Size; a--) tap[a] = 0;
-        }
-        return sum!;
+        long channels = channelsLast.shape[^1];
+        // (k..., in·dm) -> (in·dm, 1, k...): torch's weight for groups = in.
+        var weight = kernel.permute([rank, .. Enumerable.Range(0, rank).Select(i => (long)i)]).unsqueeze(1);
+        return Convolve(channelsLast, weight, null, windows, channels);
     }
 
     /// <summary>Runs a convolution on channels-last tensors, then its activation.</summary>
