@@ -43,7 +43,7 @@ public abstract class LayerModule : nn.Module<IReadOnlyList<Tensor>, IReadOnlyLi
             Tensor data;
             // The conversion's intermediate tensors go with the scope, not to the finalizer.
             using (NewDisposeScope())
-                data = toTorch(spec.Initializer.Create(spec.Shape, Context.Generator)).to(Context.Device).contiguous().clone().MoveToOuterDisposeScope();
+                data = toTorch(spec.Initializer.Create(spec.Shape, Context.Random)).to(Context.Device).contiguous().clone().MoveToOuterDisposeScope();
             if (spec.Trainable)
             {
                 var parameter = nn.Parameter(data, requires_grad: layerTrainable);

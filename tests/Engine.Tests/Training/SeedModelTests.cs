@@ -93,7 +93,8 @@ public class SeedModelTests
         using var filler = randint(topics + 1, 2_000, [samples, length], generator: generator);
         using var isTopic = rand([samples, length], generator: generator).lt(0.5);
         using var posts = where(isTopic, (topic + 1).unsqueeze(1).expand(samples, length), filler).to_type(ScalarType.Int32);
-        using var age = (topic.to_type(ScalarType.Float32) * 0.5 + 2).unsqueeze(1);
+        // Age in decades from the mean age, so that the head need not first travel to an offset.
+        using var age = ((topic.to_type(ScalarType.Float32) - 1.5) * 0.5).unsqueeze(1);
         using var income = Categorical.ToCategorical(topic, 10);
         using var gender = topic.lt(topics / 2).to_type(ScalarType.Float32).unsqueeze(1);
 
