@@ -34,7 +34,7 @@ public static class LayerRegistry
     public static IEnumerable<string> Suggest(string type) =>
         Names.Where(n => string.Equals(n, type, StringComparison.OrdinalIgnoreCase) || Distance(n.ToLowerInvariant(), type.ToLowerInvariant()) <= 2).Take(3);
 
-    static int Distance(string a, string b)
+    internal static int Distance(string a, string b)
     {
         var d = new int[a.Length + 1, b.Length + 1];
         for (int i = 0; i <= a.Length; i++) d[i, 0] = i;

@@ -40,9 +40,10 @@ public abstract class LayerModule : nn.Module<IReadOnlyList<Tensor>, IReadOnlyLi
         Tensor storage;
         using (no_grad())
         {
-            using var initial = spec.Initializer.Create(spec.Shape, Context.Random);
-            using var converted = toTorch(initial);
-            var data = converted.to(Context.Device).contiguous().clone();
+            Tensor data;
+            // The conversion's intermediate tensors go with the scope, not to the finalizer.
+            using (NewDisposeScope())
+                data = toTorch(spec.Initializer.Create(spec.Shape, Context.Random)).to(Context.Device).contiguous().clone().MoveToOuterDisposeScope();
             if (spec.Trainable)
             {
                 var parameter = nn.Parameter(data, requires_grad: layerTrainable);
