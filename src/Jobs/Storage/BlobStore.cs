@@ -92,6 +92,9 @@ public sealed class TempBlob : IAsyncDisposable, IDisposable
 
     public long Size => size;
 
+    /// <summary>SHA-256 of what went through <see cref="WriteAsync"/>, once closed.</summary>
+    public string? Sha256 => Written?.Item1;
+
     internal bool Committed { get; set; }
 
     /// <summary>The hash and size of what went through <see cref="WriteAsync"/>, once it is closed.</summary>
