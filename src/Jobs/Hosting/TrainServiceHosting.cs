@@ -81,6 +81,7 @@ public static class TrainServiceHosting
         var worker = builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
         if (!worker.Enabled) return builder;
         builder.Services.AddScoped<TrainRunJob>();
+        builder.Services.AddSingleton<RunTrainer>();
         builder.Services.AddSingleton<WorkerNode>();
         builder.Services.AddHangfireServer((provider, server) =>
         {
