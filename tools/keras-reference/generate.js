@@ -44,13 +44,14 @@ function encode(t) {
   return { shape: t.shape, dtype: t.dtype, data: Array.from(t.dataSync()) };
 }
 
-// Every layer with weights, nested models' layers included, keyed by layer name.
-function collectWeights(model, into = {}) {
+// Every layer with weights, keyed by layer name; a nested model's layers by their path
+// ("encoder/hidden"), as GraphModule.LeafLayers names them (inner names may repeat outer ones).
+function collectWeights(model, into = {}, prefix = '') {
   for (const layer of model.layers) {
-    if (layer.layers) { collectWeights(layer, into); continue; }
+    if (layer.layers) { collectWeights(layer, into, `${prefix}${layer.name}/`); continue; }
     const weights = layer.weights;
     if (weights.length === 0) continue;
-    into[layer.name] = weights.map(w => ({ name: w.originalName ?? w.name, ...encode(w.read()) }));
+    into[prefix + layer.name] = weights.map(w => ({ name: w.originalName ?? w.name, ...encode(w.read()) }));
   }
   return into;
 }

@@ -15,7 +15,7 @@ public sealed record GraphLimits
     /// <summary>Largest number of nodes in one graph (nested graphs count separately).</summary>
     public int MaxNodes { get; init; } = 10_000;
 
-    /// <summary>Deepest nesting of models inside models.</summary>
+    /// <summary>Deepest nesting of models inside models: a model used as a layer is at depth 1, a model inside it at 2.</summary>
     public int MaxNesting { get; init; } = 8;
 }
 
@@ -27,7 +27,10 @@ public sealed record GraphLimits
 /// </summary>
 public static class GraphBuilder
 {
+    // Nested models build their inner graphs from inside a layer's Configure, which has no way to
+    // pass the depth or the caller's limits down: both travel with the thread instead.
     [ThreadStatic] static int nesting;
+    [ThreadStatic] static GraphLimits? currentLimits;
 
     public static ModelGraph Build(string json, GraphLimits? limits = null)
     {
@@ -55,13 +58,15 @@ public static class GraphBuilder
 
     public static ModelGraph? Build(GraphSpec spec, DiagnosticBag diagnostics, string pointer, GraphLimits? limits = null)
     {
-        limits ??= GraphLimits.Default;
-        if (nesting >= limits.MaxNesting)
+        limits ??= currentLimits ?? GraphLimits.Default;
+        if (nesting > limits.MaxNesting)
         {
             diagnostics.Error(pointer, $"Models are nested more than {limits.MaxNesting} deep.");
             return null;
         }
+        var outerLimits = currentLimits;
         nesting++;
+        currentLimits = limits;
         try
         {
             return new Builder(spec, diagnostics, pointer, limits).Run();
@@ -69,6 +74,7 @@ public static class GraphBuilder
         finally
         {
             nesting--;
+            currentLimits = outerLimits;
         }
     }
 
@@ -81,12 +87,14 @@ public static class GraphBuilder
         readonly Dictionary<GraphNode, List<(TensorRef Ref, string Pointer)>> references = [];
         readonly HashSet<GraphNode> failed = [];
         int errorsAtStart;
+        int diagnosticsAtStart;
 
         string P(string relative) => root + relative;
 
         public ModelGraph? Run()
         {
             errorsAtStart = diagnostics.ErrorCount;
+            diagnosticsAtStart = diagnostics.All.Count;
             if (spec.Nodes.Count > limits.MaxNodes)
             {
                 diagnostics.Error(P("/nodes"), $"The graph has {spec.Nodes.Count} nodes; the limit is {limits.MaxNodes}.");
@@ -358,29 +366,12 @@ public static class GraphBuilder
                     node.Layer.BuildInputs = infos;
                     node.Layer.Weights = weights;
                 }
-                else if (!SameWeights(node.Layer.Weights, weights, out var difference))
+                else if (WeightSpec.Difference(node.Layer.Weights, weights) is string difference)
                 {
                     check.Fail($"calls the shared layer '{node.Layer.Name}' on {string.Join(", ", infos)}, but the layer was built for {string.Join(", ", node.Layer.BuildInputs)}: {difference}.");
                     failed.Add(node);
                 }
             }
-        }
-
-        static bool SameWeights(IReadOnlyList<WeightSpec> built, IReadOnlyList<WeightSpec> now, out string difference)
-        {
-            difference = "";
-            if (built.Count != now.Count)
-            {
-                difference = $"it would need {now.Count} weights instead of {built.Count}";
-                return false;
-            }
-            for (int i = 0; i < built.Count; i++)
-                if (!built[i].Shape.SequenceEqual(now[i].Shape))
-                {
-                    difference = $"its {built[i].Name} would be {now[i].ShapeText}, not {built[i].ShapeText}";
-                    return false;
-                }
-            return true;
         }
 
         List<GraphOutput>? ResolveOutputs()
@@ -520,7 +511,8 @@ public static class GraphBuilder
             foreach (var node in nodes.Where(n => !n.IsLive))
                 warnings.Warning(P(node.Pointer), $"Node '{node.Name}' ({node.Layer?.Layer.Type ?? node.Spec.Type}) reaches no output: no output depends on it, so it is never computed and its weights are not part of the model.", node.Name);
             diagnostics.AddRange(warnings.All);
-            return warnings.All.ToList();
+            // Also those that layers and nested models reported while they were built.
+            return diagnostics.All.Skip(diagnosticsAtStart).Where(d => d.Severity == Severity.Warning).ToList();
         }
 
         IEnumerable<TensorSource> ResolveOutputsSilently() =>

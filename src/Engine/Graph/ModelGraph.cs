@@ -149,7 +149,7 @@ public readonly record struct TensorSource(GraphInput? Input, GraphNode? Node, i
     public string LayerName => Input?.Name ?? Node!.Layer.Name;
 
     /// <summary>Keras's "name[node_index][tensor_index]" of the summary's Connected to column.</summary>
-    public string KerasHistory => Input is not null ? $"{Input.Name}[0][0]" : $"{Node!.Layer.Name}[{Node.CallIndex}][{OutputIndex}]";
+    public string KerasHistory => Input is not null ? $"{Input.Name}[0][0]" : $"{Node!.Layer.Name}[{Node.CallIndex + Node.Layer.Layer.FirstKerasNodeIndex}][{OutputIndex}]";
 
     public override string ToString() => Input?.Name ?? (OutputIndex == 0 ? Node!.Name : $"{Node!.Name}:{OutputIndex}");
 }

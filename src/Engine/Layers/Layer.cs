@@ -64,6 +64,12 @@ public abstract class Layer
     /// <summary>The class name Keras prints in a summary's "Layer (type)" column.</summary>
     public virtual string KerasClassName => Type;
 
+    /// <summary>
+    /// Keras's node index of the layer's first call. Keras 2 gives a nested model a node of its own
+    /// construction first, so its calls are nodes 1, 2, ... ("encoder[1][0]" in a summary).
+    /// </summary>
+    public virtual int FirstKerasNodeIndex => 0;
+
     /// <summary>The output tensors of one call on these inputs, or null after reporting why it cannot be called.</summary>
     public abstract IReadOnlyList<TensorInfo>? InferOutputs(IReadOnlyList<TensorInfo> inputs, ShapeCheck check);
 

@@ -54,15 +54,17 @@ public sealed class GraphModule : LayerModule
     public IReadOnlyList<(LayerInstance Layer, LayerModule Module)> Layers => layers;
 
     /// <summary>
-    /// Every layer with weights of its own, nested models flattened into their layers, in Keras's
-    /// order (the order of Keras's get_weights and of its weight files).
+    /// Every layer, nested models flattened into their layers, in Keras's order (the order of
+    /// Keras's get_weights and of its weight files). A nested model's layers are named by their
+    /// path, "encoder/dense": Keras lets an inner name repeat an outer one (names are unique
+    /// within one model only), and a path stays unique because '/' cannot occur in a name.
     /// </summary>
     public IEnumerable<(string Name, LayerModule Module)> LeafLayers()
     {
         foreach (var (layer, module) in layers)
         {
             if (module is GraphModule nested)
-                foreach (var inner in nested.LeafLayers()) yield return inner;
+                foreach (var (name, inner) in nested.LeafLayers()) yield return (layer.Name + "/" + name, inner);
             else
                 yield return (layer.Name, module);
         }
@@ -76,7 +78,7 @@ public sealed class GraphModule : LayerModule
         if (inputs.Count != Graph.Inputs.Count)
             throw new ArgumentException($"Model '{Graph.Name}' takes {Graph.Inputs.Count} inputs, not {inputs.Count}.");
         var values = new Tensor[slotCount];
-        for (int i = 0; i < inputs.Count; i++) values[i] = inputs[i];
+        for (int i = 0; i < inputs.Count; i++) values[i] = AsDeclared(inputs[i], Graph.Inputs[i]);
         var args = new List<Tensor>(4);
         foreach (var step in steps)
         {
@@ -92,6 +94,18 @@ public sealed class GraphModule : LayerModule
         var result = new Tensor[outputSlots.Length];
         for (int i = 0; i < outputSlots.Length; i++) result[i] = values[outputSlots[i]];
         return result;
+    }
+
+    /// <summary>As Keras's Functional does, a tensor enters the model converted to its input's dtype.</summary>
+    static Tensor AsDeclared(Tensor value, GraphInput input)
+    {
+        var declared = input.Info.DType switch
+        {
+            DType.Int32 => ScalarType.Int32,
+            DType.Int64 => ScalarType.Int64,
+            _ => ScalarType.Float32,
+        };
+        return value.dtype == declared ? value : value.to_type(declared);
     }
 
     /// <summary>Builds a model's module with freshly initialised weights (Keras initializers, seeded).</summary>
