@@ -13,6 +13,7 @@ namespace TrainService.Api.Graphs;
 /// POST /api/graphs           store a validated graph
 /// GET  /api/graphs           list stored graphs, newest first
 /// GET  /api/graphs/{id}      a stored graph and its summary
+/// GET  /api/graphs/schema    the graph format's JSON Schema
 /// </summary>
 public static class GraphsApi
 {
@@ -31,6 +32,10 @@ public static class GraphsApi
             .Accepts<GraphDocument>("application/json");
         api.MapGet("/", List).WithName("ListGraphs").WithSummary("List stored graphs, newest first");
         api.MapGet("/{id:guid}", Get).WithName("GetGraph").WithSummary("A stored graph with its summary");
+        api.MapGet("/schema", () => TypedResults.Text(GraphFormat.SchemaJson, GraphFormat.SchemaMediaType))
+            .WithName("GetGraphSchema")
+            .WithSummary("The graph format's JSON Schema (draft 2020-12)")
+            .Produces(StatusCodes.Status200OK, contentType: GraphFormat.SchemaMediaType);
         return api;
     }
 
