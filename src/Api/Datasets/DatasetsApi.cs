@@ -32,8 +32,13 @@ public static class DatasetsApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         api.MapGet("/", List).WithName("ListDatasets").WithSummary("List datasets, newest first");
-        api.MapGet("/{id:guid}", Get).WithName("GetDataset").WithSummary("A dataset and its arrays");
-        api.MapDelete("/{id:guid}", Delete).WithName("DeleteDataset").WithSummary("Delete a dataset no active run uses");
+        api.MapGet("/{id:guid}", Get).WithName("GetDataset").WithSummary("A dataset and its arrays").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapDelete("/{id:guid}", Delete)
+            .WithName("DeleteDataset")
+            .WithSummary("Delete a dataset no active run uses")
+            .WithDescription("Its file is deleted too unless another dataset has the same bytes. 409 while a queued or running run uses it; finished runs keep their records.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 

@@ -25,13 +25,15 @@ public static class GraphsApi
             .WithName("SummarizeGraph")
             .WithSummary("Validate a graph and return its Keras summary")
             .WithDescription("Returns Keras's model.summary(): layers in Keras's order with output shapes, parameter counts and connections, the totals, warnings and the printed table. A graph with errors gets 400 with every error keyed by the JSON pointer of its field.")
-            .Accepts<GraphDocument>("application/json");
+            .Accepts<GraphDocument>("application/json")
+            .ProducesJsonBodyProblems();
         api.MapPost("/", Create)
             .WithName("CreateGraph")
             .WithSummary("Store a validated graph")
-            .Accepts<GraphDocument>("application/json");
+            .Accepts<GraphDocument>("application/json")
+            .ProducesJsonBodyProblems();
         api.MapGet("/", List).WithName("ListGraphs").WithSummary("List stored graphs, newest first");
-        api.MapGet("/{id:guid}", Get).WithName("GetGraph").WithSummary("A stored graph with its summary");
+        api.MapGet("/{id:guid}", Get).WithName("GetGraph").WithSummary("A stored graph with its summary").ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/schema", () => TypedResults.Text(GraphFormat.SchemaJson, GraphFormat.SchemaMediaType))
             .WithName("GetGraphSchema")
             .WithSummary("The graph format's JSON Schema (draft 2020-12)")

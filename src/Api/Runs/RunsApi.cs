@@ -30,18 +30,24 @@ public static class RunsApi
             .WithName("CreateRun")
             .WithSummary("Queue a training run")
             .WithDescription("Checks everything before anything is queued: the graph, the dataset's arrays (names, shapes and dtypes) against the graph's inputs and outputs, compile and fit settings, and the estimated memory against the device's. A bad request is a 400 naming each field by JSON pointer and stores nothing.")
-            .Accepts<RunRequestDocument>("application/json");
+            .Accepts<RunRequestDocument>("application/json")
+            .ProducesJsonBodyProblems();
         api.MapGet("/", List).WithName("ListRuns").WithSummary("Runs, newest first, optionally by status");
-        api.MapGet("/{id:guid}", Get).WithName("GetRun").WithSummary("A run's status, progress and latest metrics");
-        api.MapGet("/{id:guid}/metrics", Metrics).WithName("GetRunMetrics").WithSummary("Every finished epoch's logs under Keras's names");
+        api.MapGet("/{id:guid}", Get).WithName("GetRun").WithSummary("A run's status, progress and latest metrics")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id:guid}/metrics", Metrics).WithName("GetRunMetrics").WithSummary("Every finished epoch's logs under Keras's names")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/{id:guid}/cancel", Cancel)
             .WithName("CancelRun")
             .WithSummary("Cancel a queued or running run")
-            .WithDescription("A queued run is canceled at once; a running one stops within one batch and ends canceled. 409 for a run that has finished.");
+            .WithDescription("A queued run is canceled at once; a running one stops within one batch and ends canceled. 409 for a run that has finished.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapGet("/{id:guid}/weights", Weights)
             .WithName("GetRunWeights")
             .WithSummary("The run's latest checkpoint (docs/checkpoint-format.md)")
-            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream");
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 
