@@ -17,6 +17,8 @@ public static class ApiServices
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+            // A diverged loss is NaN: written "NaN" as Keras's JSON logs do, rather than failing the response.
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
         });
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {

@@ -84,7 +84,7 @@ public static class RunRequest
         }
     }
 
-    static async Task<DatasetRecord?> DatasetAsync(JsonObject root, TrainDbContext db, DiagnosticBag diagnostics, CancellationToken cancellationToken)
+    public static async Task<DatasetRecord?> DatasetAsync(JsonObject root, TrainDbContext db, DiagnosticBag diagnostics, CancellationToken cancellationToken)
     {
         if (root["datasetId"] is null)
         {
@@ -117,9 +117,12 @@ public static class RunRequest
         }
     }
 
-    /// <summary>A name → array map (inputs or targets), every name of the graph given an array that exists.</summary>
-    static Dictionary<string, string>? Mapping(JsonNode? node, string pointer, IEnumerable<string> names, string what,
-        IReadOnlyDictionary<string, ArrayDescription> arrays, DiagnosticBag diagnostics)
+    /// <summary>
+    /// A name → array map (inputs or targets), every name of the graph given an array that exists:
+    /// as the request says, else as <paramref name="defaults"/> say, else the array of the same name.
+    /// </summary>
+    public static Dictionary<string, string>? Mapping(JsonNode? node, string pointer, IEnumerable<string> names, string what,
+        IReadOnlyDictionary<string, ArrayDescription> arrays, DiagnosticBag diagnostics, IReadOnlyDictionary<string, string>? defaults = null)
     {
         var given = new Dictionary<string, string>();
         if (node is not null)
@@ -140,7 +143,7 @@ public static class RunRequest
         var result = new Dictionary<string, string>();
         foreach (var name in names)
         {
-            var array = given.GetValueOrDefault(name, name);
+            var array = given.GetValueOrDefault(name) ?? defaults?.GetValueOrDefault(name) ?? name;
             if (arrays.ContainsKey(array)) result[name] = array;
             else
                 diagnostics.Error(given.ContainsKey(name) ? JsonPointer.Append(pointer, name) : pointer,

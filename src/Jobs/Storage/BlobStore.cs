@@ -33,6 +33,9 @@ public sealed class BlobStore
         return Path.Combine(BlobsDir, sha256[..2], sha256);
     }
 
+    /// <summary>A folder of the run's own files (ModelCheckpoint's), created on first use.</summary>
+    public string RunDirectory(Guid runId) => Directory.CreateDirectory(Path.Combine(Root, "runs", runId.ToString("N"))).FullName;
+
     public bool Exists(string sha256) => File.Exists(PathOf(sha256));
 
     public FileStream OpenRead(string sha256) =>
