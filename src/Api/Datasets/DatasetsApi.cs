@@ -75,8 +75,11 @@ public static class DatasetsApi
                             return Problems.TooLarge(limit);
                         break;
                     case "name":
-                        name = (await new StreamReader(section.Body).ReadToEndAsync(cancellationToken)).Trim();
-                        if (name.Length is 0 or > MaxNameLength)
+                        // Read one character past the limit at most: a huge part is refused, not buffered.
+                        var chars = new char[MaxNameLength + 1];
+                        int length = await new StreamReader(section.Body).ReadBlockAsync(chars, cancellationToken);
+                        name = new string(chars, 0, length).Trim();
+                        if (name.Length is 0 || length > MaxNameLength)
                             return Problems.Validation("/name", $"A dataset name has 1 to {MaxNameLength} characters.");
                         break;
                     default:
