@@ -109,7 +109,7 @@ public sealed class GraphsApiTests : IAsyncLifetime
     public async Task EveryExampleGraphIsSummarized()
     {
         var client = service.CreateClient();
-        var examples = Path.Combine(RepositoryRoot(), "examples");
+        var examples = Path.Combine(TestData.RepositoryRoot(), "examples");
         var summarized = new List<string>();
         foreach (var file in Directory.GetFiles(examples, "*.json"))
         {
@@ -121,12 +121,5 @@ public sealed class GraphsApiTests : IAsyncLifetime
             summarized.Add(Path.GetFileName(file));
         }
         Assert.Contains("mlp.json", summarized);
-    }
-
-    static string RepositoryRoot()
-    {
-        var dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "TrainService.sln"))) dir = Path.GetDirectoryName(dir)!;
-        return dir;
     }
 }

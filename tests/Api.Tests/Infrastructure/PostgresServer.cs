@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace TrainService.Api.Tests.Infrastructure;
@@ -30,7 +28,7 @@ public sealed class PostgresServer : IAsyncLifetime
         var asPostgres = Environment.UserName == "root";
         if (asPostgres) await Run("chown", $"postgres {dataDir}");
         await Run(Path.Combine(binDir, "initdb"), $"-D {dataDir}/db -U postgres -A trust -E UTF8 --no-sync", asPostgres);
-        int port = FreePort();
+        int port = TestData.FreePort();
         await Run(Path.Combine(binDir, "pg_ctl"),
             $"-D {dataDir}/db -l {dataDir}/log -w -t 60 -o \"-p {port} -k {dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300\" start",
             asPostgres);
@@ -62,13 +60,6 @@ public sealed class PostgresServer : IAsyncLifetime
             ? Directory.GetDirectories("/usr/lib/postgresql").OrderByDescending(d => d).Select(d => Path.Combine(d, "bin"))
                 .FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")))
             : null;
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>Runs a command, as the postgres user when asked (initdb refuses root).</summary>
     static async Task Run(string file, string arguments, bool asPostgres = false)

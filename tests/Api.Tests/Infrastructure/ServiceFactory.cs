@@ -7,9 +7,10 @@ namespace TrainService.Api.Tests.Infrastructure;
 /// The API in-process with its own data folder, on PostgreSQL when given a connection string and
 /// on the embedded default (SQLite + in-memory Hangfire + in-process worker) otherwise.
 /// </summary>
-public sealed class ServiceFactory(string? postgres = null, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+/// <param name="dataDir">A data folder to start on (another service's, kept for a restart); a new one by default. Deleted on dispose either way.</param>
+public sealed class ServiceFactory(string? postgres = null, IReadOnlyDictionary<string, string?>? settings = null, string? dataDir = null) : WebApplicationFactory<Program>
 {
-    public string DataDir { get; } = Directory.CreateTempSubdirectory("trainservice-test-").FullName;
+    public string DataDir { get; } = dataDir ?? Directory.CreateTempSubdirectory("trainservice-test-").FullName;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -20,9 +21,15 @@ public sealed class ServiceFactory(string? postgres = null, IReadOnlyDictionary<
             builder.UseSetting(key, value);
     }
 
+    bool keepDataDir;
+
+    /// <summary>Leaves the data folder in place on dispose, for another service to start on (a restart).</summary>
+    public void KeepDataDir() => keepDataDir = true;
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        if (keepDataDir) return;
         try
         {
             Directory.Delete(DataDir, recursive: true);

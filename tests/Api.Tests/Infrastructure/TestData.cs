@@ -6,6 +6,21 @@ namespace TrainService.Api.Tests.Infrastructure;
 
 public static class TestData
 {
+    /// <summary>The repository's root folder (where TrainService.sln is), found from the test's output folder.</summary>
+    public static string RepositoryRoot()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "TrainService.sln"))) dir = Path.GetDirectoryName(dir)!;
+        return dir;
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     public static byte[] Npz(params NdArray[] arrays)
     {
         var stream = new MemoryStream();
