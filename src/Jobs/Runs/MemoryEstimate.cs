@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using TrainService.Engine.Graph;
 
 namespace TrainService.Jobs.Runs;
@@ -20,6 +21,7 @@ public sealed record MemoryEstimate(
 {
     const int Float32 = 4;
 
+    [JsonIgnore]
     public bool Fits => TotalBytes <= DeviceMemoryBytes;
 
     public static MemoryEstimate Of(ModelGraph graph, JsonNode? optimizer, int batchSize, long dataElements, string device, long deviceMemoryBytes)

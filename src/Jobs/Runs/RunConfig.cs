@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace TrainService.Jobs.Runs;
 
@@ -20,5 +21,6 @@ public sealed record RunConfig(
     public static RunConfig Deserialize(string json) => JsonSerializer.Deserialize<RunConfig>(json, Json)!;
 
     /// <summary>The dataset arrays the run reads.</summary>
+    [JsonIgnore]
     public IReadOnlyCollection<string> ArrayNames => Inputs.Values.Concat(Targets.Values).ToHashSet();
 }
