@@ -9,7 +9,7 @@ public sealed class RunQueue(IBackgroundJobClient jobs)
 {
     public async Task EnqueueAsync(TrainDbContext db, Guid runId, string device, CancellationToken cancellationToken)
     {
-        var jobId = jobs.Enqueue<TrainRunJob>(device, job => job.RunAsync(runId, CancellationToken.None));
+        var jobId = jobs.Enqueue<TrainRunJob>(device, job => job.RunAsync(runId));
         await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.JobId, jobId), cancellationToken);
     }
 }

@@ -2,6 +2,7 @@ using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TrainService.Engine.Graph;
@@ -16,21 +17,27 @@ namespace TrainService.Jobs.Runs;
 /// or running on a worker whose heartbeat went stale), and a delivery that finds the run live
 /// elsewhere or finished does nothing. While it trains it keeps the run's heartbeat fresh and
 /// watches for a cancel request, which stops training within one batch.
+/// Training stops for a cancel request or for this host shutting down, not for Hangfire's job
+/// token: Hangfire also fires that token when the job's state changes under it, which is what a
+/// second delivery that finds the run taken does (it completes the job), and that must not stop
+/// the delivery that trains.
 /// </summary>
 [AutomaticRetry(Attempts = 0)]
 public sealed class TrainRunJob(
-    IServiceScopeFactory scopes, RunTrainer trainer, WorkerNode node, IOptions<WorkerOptions> options, TimeProvider clock, ILogger<TrainRunJob> logger)
+    IServiceScopeFactory scopes, RunTrainer trainer, WorkerNode node, IOptions<WorkerOptions> options, IHostApplicationLifetime lifetime,
+    TimeProvider clock, ILogger<TrainRunJob> logger)
 {
-    public async Task RunAsync(Guid runId, CancellationToken cancellationToken)
+    public async Task RunAsync(Guid runId)
     {
+        var stopping = lifetime.ApplicationStopping;
         await UpdateAsync(runId, s => s.SetProperty(r => r.Deliveries, r => r.Deliveries + 1), CancellationToken.None);
-        if (!await ClaimAsync(runId, cancellationToken))
+        if (!await ClaimAsync(runId, stopping))
         {
             logger.LogInformation("Run {RunId} is finished, canceled or live on another worker; this delivery does nothing.", runId);
             return;
         }
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         using var watching = new CancellationTokenSource();
         var watch = WatchAsync(runId, stop, watching.Token);
         RunStatus outcome;
@@ -42,7 +49,7 @@ public sealed class TrainRunJob(
                 TaskCreationOptions.LongRunning, TaskScheduler.Default);
             outcome = RunStatus.Succeeded;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             // The worker is shutting down: release the run so that the next delivery claims it at once.
             await UpdateAsync(runId, s => s.SetProperty(r => r.HeartbeatAt, (DateTime?)null), CancellationToken.None);
