@@ -117,6 +117,12 @@ public sealed class GraphsApiTests : IAsyncLifetime
             var body = await response.Content.ReadAsStringAsync();
             // Layers that other branches are adding may still be missing; those are 400s naming the type.
             if (response.StatusCode == HttpStatusCode.BadRequest && body.Contains("unknown layer type", StringComparison.Ordinal)) continue;
+            // A listing kept as printed may be one the chapter got wrong (examples/README.md): a 400 with pointers.
+            if (file.EndsWith("-as-printed.json", StringComparison.Ordinal) && response.StatusCode == HttpStatusCode.BadRequest)
+            {
+                Assert.NotEmpty(JsonDocument.Parse(body).RootElement.GetProperty("errors").EnumerateObject());
+                continue;
+            }
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{Path.GetFileName(file)}: {body}");
             summarized.Add(Path.GetFileName(file));
         }
