@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
@@ -43,8 +44,9 @@ public static class TrainServiceHosting
                 o.UseSqlite($"Data Source={Path.Combine(provider.GetRequiredService<BlobStore>().Root, "trainservice.db")}"));
         services.AddHostedService<DatabaseMigrator>();
 
-        // Our own JobStorage instance rather than Hangfire's static JobStorage.Current, so that
-        // several hosts in one process (the tests) each keep theirs.
+        // Our own JobStorage and JobActivator rather than Hangfire's statics (JobStorage.Current,
+        // JobActivator.Current, which AddHangfire would register): with several hosts in one
+        // process (the tests), a host could otherwise create its jobs from another host's services.
         services.AddSingleton<JobStorage>(provider =>
         {
             // Storage constructors log: Hangfire's global log provider must be ours first.
@@ -61,6 +63,7 @@ public static class TrainServiceHosting
             };
             return new PostgreSqlStorage(new NpgsqlConnectionFactory(database.Postgres, options), options);
         });
+        services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((provider, configuration) => configuration
             .UseLogProvider(new HostLogProvider(provider.GetRequiredService<ILoggerFactory>()))
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
