@@ -1,5 +1,6 @@
 using System.Globalization;
 using TrainService.Engine.Graph;
+using TrainService.Engine.Layers.Config;
 using static TorchSharp.torch;
 
 namespace TrainService.Engine.Modules;
@@ -111,7 +112,6 @@ public sealed class GraphModule : LayerModule
     /// <summary>Builds a model's module with freshly initialised weights (Keras initializers, seeded).</summary>
     public static GraphModule Create(ModelGraph graph, Device? device = null, ulong seed = 0)
     {
-        using var generator = new Generator(seed);
-        return new GraphModule(graph, new BuildContext(device ?? CPU, generator));
+        return new GraphModule(graph, new BuildContext(device ?? CPU, new WeightRandom(seed)));
     }
 }

@@ -40,7 +40,7 @@ public abstract class LayerModule : nn.Module<IReadOnlyList<Tensor>, IReadOnlyLi
         Tensor storage;
         using (no_grad())
         {
-            using var initial = spec.Initializer.Create(spec.Shape, Context.Generator);
+            using var initial = spec.Initializer.Create(spec.Shape, Context.Random);
             using var converted = toTorch(initial);
             var data = converted.to(Context.Device).contiguous().clone();
             if (spec.Trainable)

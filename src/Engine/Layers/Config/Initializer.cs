@@ -15,17 +15,16 @@ public abstract class Initializer
     public int? Seed { get; init; }
 
     /// <summary>Values of the given Keras shape, float32, on the CPU.</summary>
-    public Tensor Create(long[] kerasShape, Generator generator)
+    public Tensor Create(long[] kerasShape, WeightRandom random)
     {
         if (Seed is int seed)
         {
-            using var own = new Generator((ulong)seed);
-            return Draw(kerasShape, own);
+            return Draw(kerasShape, new WeightRandom((ulong)(uint)seed));
         }
-        return Draw(kerasShape, generator);
+        return Draw(kerasShape, random);
     }
 
-    protected abstract Tensor Draw(long[] shape, Generator generator);
+    protected abstract Tensor Draw(long[] shape, WeightRandom random);
 
     public override string ToString() => Name;
 
@@ -122,16 +121,8 @@ public abstract class Initializer
         }
     }
 
-    /// <summary>Normal samples truncated at two standard deviations, by inverting the normal CDF on a clipped uniform.</summary>
-    internal static Tensor TruncatedNormal(long[] shape, double mean, double stddev, Generator generator)
-    {
-        // Φ(-2) and Φ(2): uniform samples in that range map back to normals in [-2, 2].
-        const double lower = 0.022750131948179195, upper = 0.9772498680518208;
-        using var u = rand(shape, generator: generator, dtype: ScalarType.Float64);
-        using var scaled = u * (upper - lower) + lower;
-        using var z = (scaled * 2 - 1).erfinv_() * Math.Sqrt(2);
-        return (z * stddev + mean).to_type(ScalarType.Float32);
-    }
+    internal static Tensor TruncatedNormal(long[] shape, double mean, double stddev, WeightRandom random) =>
+        random.TruncatedNormal(shape, mean, stddev);
 }
 
 public enum FanMode
@@ -154,7 +145,7 @@ public sealed class ConstantInitializer(string name, double value) : Initializer
 
     public double Value => value;
 
-    protected override Tensor Draw(long[] shape, Generator generator) => full(shape, value, dtype: ScalarType.Float32);
+    protected override Tensor Draw(long[] shape, WeightRandom random) => full(shape, value, dtype: ScalarType.Float32);
 
     protected override Initializer WithSeedCore(int seed) => this;
 }
@@ -163,10 +154,9 @@ public sealed class RandomNormalInitializer(double mean, double stddev) : Initia
 {
     public override string Name => "random_normal";
 
-    protected override Tensor Draw(long[] shape, Generator generator)
+    protected override Tensor Draw(long[] shape, WeightRandom random)
     {
-        using var z = randn(shape, generator: generator, dtype: ScalarType.Float32);
-        return z * stddev + mean;
+        return random.Normal(shape, mean, stddev);
     }
 
     protected override Initializer WithSeedCore(int seed) => new RandomNormalInitializer(mean, stddev) { Seed = seed };
@@ -176,10 +166,9 @@ public sealed class RandomUniformInitializer(double minval, double maxval) : Ini
 {
     public override string Name => "random_uniform";
 
-    protected override Tensor Draw(long[] shape, Generator generator)
+    protected override Tensor Draw(long[] shape, WeightRandom random)
     {
-        using var u = rand(shape, generator: generator, dtype: ScalarType.Float32);
-        return u * (maxval - minval) + minval;
+        return random.Uniform(shape, minval, maxval);
     }
 
     protected override Initializer WithSeedCore(int seed) => new RandomUniformInitializer(minval, maxval) { Seed = seed };
@@ -189,7 +178,7 @@ public sealed class TruncatedNormalInitializer(double mean, double stddev) : Ini
 {
     public override string Name => "truncated_normal";
 
-    protected override Tensor Draw(long[] shape, Generator generator) => TruncatedNormal(shape, mean, stddev, generator);
+    protected override Tensor Draw(long[] shape, WeightRandom random) => TruncatedNormal(shape, mean, stddev, random);
 
     protected override Initializer WithSeedCore(int seed) => new TruncatedNormalInitializer(mean, stddev) { Seed = seed };
 }
@@ -198,7 +187,7 @@ public sealed class VarianceScalingInitializer(string name, double scale, FanMod
 {
     public override string Name => name;
 
-    protected override Tensor Draw(long[] shape, Generator generator)
+    protected override Tensor Draw(long[] shape, WeightRandom random)
     {
         var (fanIn, fanOut) = ComputeFans(shape);
         var n = mode switch
@@ -212,14 +201,12 @@ public sealed class VarianceScalingInitializer(string name, double scale, FanMod
         {
             case Distribution.TruncatedNormal:
                 // 0.879... is the stddev of a unit normal truncated at two standard deviations.
-                return TruncatedNormal(shape, 0, Math.Sqrt(s) / 0.87962566103423978, generator);
+                return TruncatedNormal(shape, 0, Math.Sqrt(s) / 0.87962566103423978, random);
             case Distribution.UntruncatedNormal:
-                using (var z = randn(shape, generator: generator, dtype: ScalarType.Float32))
-                    return z * Math.Sqrt(s);
+                return random.Normal(shape, 0, Math.Sqrt(s));
             default:
                 var limit = Math.Sqrt(3 * s);
-                using (var u = rand(shape, generator: generator, dtype: ScalarType.Float32))
-                    return u * (2 * limit) - limit;
+                return random.Uniform(shape, -limit, limit);
         }
     }
 
@@ -231,13 +218,13 @@ public sealed class OrthogonalInitializer(double gain) : Initializer
 {
     public override string Name => "orthogonal";
 
-    protected override Tensor Draw(long[] shape, Generator generator)
+    protected override Tensor Draw(long[] shape, WeightRandom random)
     {
         if (shape.Length < 2) throw new ArgumentException("The orthogonal initializer needs a weight of rank 2 or more.");
         long cols = shape[^1];
         long rows = shape.Aggregate(1L, (p, d) => p * d) / cols;
         using var scope = NewDisposeScope();
-        var a = randn(new[] { Math.Max(rows, cols), Math.Min(rows, cols) }, generator: generator, dtype: ScalarType.Float64);
+        var a = random.Normal([Math.Max(rows, cols), Math.Min(rows, cols)], 0, 1, ScalarType.Float64);
         var (q, r) = linalg.qr(a);
         var d = r.diagonal().sign();
         q = q * d;
@@ -252,7 +239,7 @@ public sealed class IdentityInitializer(double gain) : Initializer
 {
     public override string Name => "identity";
 
-    protected override Tensor Draw(long[] shape, Generator generator)
+    protected override Tensor Draw(long[] shape, WeightRandom random)
     {
         if (shape.Length != 2) throw new ArgumentException("The identity initializer needs a 2-D weight.");
         using var identity = eye(shape[0], shape[1], dtype: ScalarType.Float32);

@@ -128,7 +128,7 @@ public abstract class RecurrentModule : LayerModule
         {
             AddWeight(weight);
             // Keras initialises each weight in its own layout, in build() order.
-            using var initial = weight.Spec.Initializer.Create(weight.Spec.Shape, Context.Generator);
+            using var initial = weight.Spec.Initializer.Create(weight.Spec.Shape, Context.Random);
             weight.Write(initial);
         }
     }

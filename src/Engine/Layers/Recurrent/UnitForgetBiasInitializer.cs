@@ -11,11 +11,11 @@ public sealed class UnitForgetBiasInitializer(Initializer blocks, int units) : I
 {
     public override string Name => blocks.Name;
 
-    protected override Tensor Draw(long[] shape, Generator generator)
+    protected override Tensor Draw(long[] shape, WeightRandom random)
     {
-        using var input = blocks.Create([units], generator);
+        using var input = blocks.Create([units], random);
         using var forget = ones(units, dtype: ScalarType.Float32);
-        using var cellAndOutput = blocks.Create([2L * units], generator);
+        using var cellAndOutput = blocks.Create([2L * units], random);
         return cat([input, forget, cellAndOutput]);
     }
 
