@@ -25,7 +25,7 @@ public sealed class OpenApiTests : IAsyncLifetime
             "post /api/graphs/summary", "post /api/graphs", "get /api/graphs", "get /api/graphs/{id}", "get /api/graphs/schema",
             "post /api/datasets", "get /api/datasets", "get /api/datasets/{id}", "delete /api/datasets/{id}",
             "post /api/runs", "get /api/runs", "get /api/runs/{id}", "get /api/runs/{id}/metrics", "post /api/runs/{id}/cancel",
-            "get /api/runs/{id}/weights",
+            "get /api/runs/{id}/weights", "post /api/runs/{id}/predict", "post /api/runs/{id}/evaluate",
         };
         Assert.Equal(expected.Order(), operations.Select(o => $"{o.Method} {o.Path}").Order());
         foreach (var (path, method, operation) in operations)

@@ -30,7 +30,7 @@ public static class RunRequest
 {
     static readonly string[] Keys = ["graphId", "graph", "datasetId", "inputs", "targets", "compile", "fit", "device"];
 
-    public static async Task<AcceptedRun?> CheckAsync(JsonNode? json, TrainDbContext db, DeviceOptions devices, DiagnosticBag diagnostics, CancellationToken cancellationToken)
+    public static async Task<AcceptedRun?> CheckAsync(JsonNode? json, TrainDbContext db, DeviceOptions devices, string runDirectory, DiagnosticBag diagnostics, CancellationToken cancellationToken)
     {
         if (JsonBody.Object(json, "", diagnostics) is not { } root) return null;
         foreach (var (key, _) in root)
@@ -41,7 +41,7 @@ public static class RunRequest
         var compile = JsonBody.Object(root["compile"], "/compile", diagnostics);
         var fit = JsonBody.Object(root["fit"], "/fit", diagnostics, required: false) ?? [];
         var device = Device(root["device"], devices, diagnostics);
-        var settings = compile is null ? null : TrainingSettings.Check(compile, fit, diagnostics);
+        var settings = compile is null ? null : TrainingSettings.Check(graph, compile, fit, runDirectory, diagnostics);
         if (graph is null || dataset is null || compile is null || settings is null || device is null) return null;
 
         var arrays = dataset.ArrayDescriptions().ToDictionary(a => a.Name);

@@ -20,6 +20,7 @@ namespace TrainService.Api.Runs;
 /// GET  /api/runs/{id}/metrics    every finished epoch's logs
 /// POST /api/runs/{id}/cancel     stop a queued or running run
 /// GET  /api/runs/{id}/weights    the run's latest checkpoint file
+/// POST /api/runs/{id}/predict    and /evaluate: see RunModelsApi
 /// </summary>
 public static class RunsApi
 {
@@ -48,16 +49,18 @@ public static class RunsApi
             .WithSummary("The run's latest checkpoint (docs/checkpoint-format.md)")
             .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapRunModelsApi();
         return api;
     }
 
     public static async Task<Results<AcceptedAtRoute<RunDetails>, ValidationProblem, ProblemHttpResult>> Create(
-        HttpRequest request, TrainDbContext db, RunQueue queue, IOptions<DeviceOptions> devices, TimeProvider clock, CancellationToken cancellationToken)
+        HttpRequest request, TrainDbContext db, RunQueue queue, BlobStore blobs, IOptions<DeviceOptions> devices, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (json, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null) return problem;
         var diagnostics = new DiagnosticBag();
-        var accepted = await RunRequest.CheckAsync(json, db, devices.Value, diagnostics, cancellationToken);
+        // ModelCheckpoint callbacks write under the run's folder; the parser only checks paths stay inside.
+        var accepted = await RunRequest.CheckAsync(json, db, devices.Value, Path.Combine(blobs.Root, "runs"), diagnostics, cancellationToken);
         if (accepted is null) return Problems.Validation(diagnostics.Errors, "The run request is not valid.");
 
         var graph = accepted.StoredGraph ?? GraphsApi.Store(db, accepted.Graph, clock);

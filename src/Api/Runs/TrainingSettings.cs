@@ -1,25 +1,30 @@
 using System.Text.Json.Nodes;
 using TrainService.Engine.Graph;
+using TrainService.Engine.Training.Compile;
+using TrainService.Engine.Training.Fit;
 
 namespace TrainService.Api.Runs;
 
-/// <summary>The compile and fit settings a run is queued with: checked here, in Keras's words.</summary>
-public sealed record TrainingSettings(int Epochs, int BatchSize)
+/// <summary>
+/// A run's compile and fit settings read by the training engine's own parsers (so the service
+/// accepts exactly what the engine trains), and compile resolved against the graph: a loss or
+/// metric dict that names no output, an unknown optimizer, a bad callback are 400s before queuing.
+/// </summary>
+public sealed record TrainingSettings(CompileOptions Compile, FitOptions Fit, TrainingPlan? Plan)
 {
-    public static TrainingSettings? Check(JsonObject compile, JsonObject fit, DiagnosticBag diagnostics)
+    public int Epochs => Fit.Epochs;
+
+    public int BatchSize => Fit.BatchSize;
+
+    /// <param name="runDirectory">Where ModelCheckpoint callbacks would write (the parser checks their paths stay inside).</param>
+    public static TrainingSettings? Check(ModelGraph? graph, JsonObject compile, JsonObject fit, string runDirectory, DiagnosticBag diagnostics)
     {
         int errors = diagnostics.ErrorCount;
-        if (compile["loss"] is null) diagnostics.Error("/compile/loss", "Required: the loss (a name, a list in output order, or a dict by output name).");
-        int epochs = PositiveInt(fit, "epochs", 1, diagnostics);
-        int batchSize = PositiveInt(fit, "batch_size", 32, diagnostics);
-        return diagnostics.ErrorCount > errors ? null : new TrainingSettings(epochs, batchSize);
-    }
-
-    static int PositiveInt(JsonObject fit, string key, int fallback, DiagnosticBag diagnostics)
-    {
-        if (fit[key] is null) return fallback;
-        if (fit[key] is JsonValue v && v.TryGetValue<int>(out var value) && value >= 1) return value;
-        diagnostics.Error("/fit/" + key, $"{key} is a whole number of at least 1.");
-        return fallback;
+        var compileOptions = CompileOptions.Parse(compile, diagnostics, "/compile");
+        var fitOptions = FitOptions.Parse(fit, diagnostics, "/fit", runDirectory);
+        var plan = graph is null || compileOptions is null ? null : TrainingPlan.Resolve(graph, compileOptions, diagnostics);
+        return diagnostics.ErrorCount > errors || compileOptions is null || fitOptions is null
+            ? null
+            : new TrainingSettings(compileOptions, fitOptions, plan);
     }
 }
