@@ -31,7 +31,7 @@ public sealed class TrainRunJob(
     {
         var stopping = lifetime.ApplicationStopping;
         await UpdateAsync(runId, s => s.SetProperty(r => r.Deliveries, r => r.Deliveries + 1), CancellationToken.None);
-        if (!await ClaimAsync(runId, stopping))
+        if (await ClaimAsync(runId, stopping) is not { } attempt)
         {
             logger.LogInformation("Run {RunId} is finished, canceled or live on another worker; this delivery does nothing.", runId);
             return;
@@ -55,7 +55,7 @@ public sealed class TrainRunJob(
             await UpdateAsync(runId, s => s.SetProperty(r => r.HeartbeatAt, (DateTime?)null), CancellationToken.None);
             throw;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             outcome = RunStatus.Canceled;
         }
@@ -71,14 +71,17 @@ public sealed class TrainRunJob(
             await watch;
         }
         var now = clock.GetUtcNow().UtcDateTime;
+        // Only while the run is still this delivery's: had its heartbeat gone stale and another
+        // worker claimed it meanwhile, that worker has the last word.
         await UpdateAsync(runId, s => s
             .SetProperty(r => r.Status, outcome)
             .SetProperty(r => r.Error, error)
             .SetProperty(r => r.FinishedAt, now)
-            .SetProperty(r => r.HeartbeatAt, now), CancellationToken.None);
+            .SetProperty(r => r.HeartbeatAt, now), CancellationToken.None, attempt);
     }
 
-    async Task<bool> ClaimAsync(Guid runId, CancellationToken cancellationToken)
+    /// <summary>Claims the run for this delivery: its attempt number, or null when the run is not to be trained here.</summary>
+    async Task<int?> ClaimAsync(Guid runId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var staleBefore = now - options.Value.StaleAfter;
@@ -96,7 +99,8 @@ public sealed class TrainRunJob(
                 .SetProperty(r => r.StartedAt, r => r.StartedAt ?? now)
                 .SetProperty(r => r.Attempts, r => r.Attempts + 1)
                 .SetProperty(r => r.Error, (string?)null), cancellationToken);
-        return claimed == 1;
+        if (claimed == 0) return null;
+        return await db.Runs.Where(r => r.Id == runId).Select(r => r.Attempts).SingleAsync(cancellationToken);
     }
 
     /// <summary>Until <paramref name="done"/>: keeps the heartbeat fresh and turns a cancel request into <paramref name="stop"/>.</summary>
@@ -134,10 +138,11 @@ public sealed class TrainRunJob(
         }
     }
 
-    async Task UpdateAsync(Guid runId, Action<UpdateSettersBuilder<RunRecord>> set, CancellationToken cancellationToken)
+    /// <summary>Updates the run; with <paramref name="attempt"/>, only while that claim is the latest.</summary>
+    async Task UpdateAsync(Guid runId, Action<UpdateSettersBuilder<RunRecord>> set, CancellationToken cancellationToken, int? attempt = null)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TrainDbContext>();
-        await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(set, cancellationToken);
+        await db.Runs.Where(r => r.Id == runId && (attempt == null || r.Attempts == attempt)).ExecuteUpdateAsync(set, cancellationToken);
     }
 }
