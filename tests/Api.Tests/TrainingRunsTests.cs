@@ -97,6 +97,39 @@ public abstract class TrainingRunsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ArrayValuesAreCheckedBeforeTheRunIsQueued()
+    {
+        // Sparse labels 0..9 for a 5-way softmax: the engine's data check names the targets.
+        var data = SeedModels.QuestionAnsweringData();
+        data[2] = NdArray.Of("answer", TestData.Ints(64, 10, 13), 64);
+        var dataset = await client.UploadAsync(data);
+        var (status, problem) = await client.PostJsonAsync("/api/runs", $$"""
+            { "graph": {{SeedModels.QuestionAnswering}}, "datasetId": "{{dataset}}",
+              "compile": {"optimizer": "rmsprop", "loss": "sparse_categorical_crossentropy"} }
+            """);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(problem.ErrorKeys(), k => k.StartsWith("/targets/answer", StringComparison.Ordinal));
+        Assert.Equal(0, (await client.GetJsonAsync("/api/runs")).GetProperty("total").GetInt32());
+
+        (status, problem) = await client.PostJsonAsync("/api/runs", $$$"""
+            { "graph": {{{SeedModels.QuestionAnswering}}}, "datasetId": "{{{dataset}}}",
+              "compile": {"optimizer": "nosuch", "loss": "mse"}, "fit": {"callbacks": [{"type": "Nope"}]} }
+            """);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("/compile/optimizer", problem.ErrorKeys());
+        Assert.Contains(problem.ErrorKeys(), k => k.StartsWith("/fit/callbacks/0", StringComparison.Ordinal));
+
+        // A loss dict is resolved against the graph's outputs.
+        (status, problem) = await client.PostJsonAsync("/api/runs", $$$"""
+            { "graph": {{{SeedModels.QuestionAnswering}}}, "datasetId": "{{{dataset}}}",
+              "compile": {"optimizer": "rmsprop", "loss": {"nowhere": "mse"}} }
+            """);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(problem.ErrorKeys(), k => k.StartsWith("/compile/loss", StringComparison.Ordinal));
+        Assert.Equal(0, (await client.GetJsonAsync("/api/runs")).GetProperty("total").GetInt32());
+    }
+
+    [Fact]
     public async Task CancelStopsARunningRun()
     {
         var dataset = await client.UploadAsync(

@@ -93,7 +93,7 @@ public static class RunModelsApi
             }
             catch (GraphValidationException e)
             {
-                return Problems.Validation(e.Errors.Select(RequestPointers));
+                return Problems.Validation(e.Errors.Select(RunRequest.RequestPointers));
             }
         }
         finally
@@ -135,7 +135,7 @@ public static class RunModelsApi
         }
         catch (GraphValidationException e)
         {
-            return Problems.Validation(e.Errors.Select(RequestPointers));
+            return Problems.Validation(e.Errors.Select(RunRequest.RequestPointers));
         }
     }
 
@@ -161,13 +161,5 @@ public static class RunModelsApi
         DType.Int32 => ScalarType.Int32,
         DType.Int64 => ScalarType.Int64,
         _ => ScalarType.Float32,
-    };
-
-    /// <summary>The engine names arrays /x/&lt;input&gt; and /y/&lt;output&gt;; requests call them inputs and targets.</summary>
-    static GraphDiagnostic RequestPointers(GraphDiagnostic error) => error with
-    {
-        Pointer = error.Pointer.StartsWith("/x", StringComparison.Ordinal) ? "/inputs" + error.Pointer[2..]
-            : error.Pointer.StartsWith("/y", StringComparison.Ordinal) ? "/targets" + error.Pointer[2..]
-            : error.Pointer,
     };
 }

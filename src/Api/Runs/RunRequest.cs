@@ -7,7 +7,10 @@ using TrainService.Api.Infrastructure;
 using TrainService.Engine.Graph;
 using TrainService.Jobs.Data;
 using TrainService.Jobs.Hosting;
+using TrainService.Engine.Training.Compile;
+using TrainService.Engine.Training.Data;
 using TrainService.Jobs.Runs;
+using TrainService.Jobs.Storage;
 
 namespace TrainService.Api.Runs;
 
@@ -30,7 +33,8 @@ public static class RunRequest
 {
     static readonly string[] Keys = ["graphId", "graph", "datasetId", "inputs", "targets", "compile", "fit", "device"];
 
-    public static async Task<AcceptedRun?> CheckAsync(JsonNode? json, TrainDbContext db, DeviceOptions devices, string runDirectory, DiagnosticBag diagnostics, CancellationToken cancellationToken)
+    public static async Task<AcceptedRun?> CheckAsync(JsonNode? json, TrainDbContext db, BlobStore blobs, DeviceOptions devices, StorageOptions storage,
+        DiagnosticBag diagnostics, CancellationToken cancellationToken)
     {
         if (JsonBody.Object(json, "", diagnostics) is not { } root) return null;
         foreach (var (key, _) in root)
@@ -41,7 +45,8 @@ public static class RunRequest
         var compile = JsonBody.Object(root["compile"], "/compile", diagnostics);
         var fit = JsonBody.Object(root["fit"], "/fit", diagnostics, required: false) ?? [];
         var device = Device(root["device"], devices, diagnostics);
-        var settings = compile is null ? null : TrainingSettings.Check(graph, compile, fit, runDirectory, diagnostics);
+        // ModelCheckpoint callbacks write under the run's folder; the parser only checks their paths stay inside.
+        var settings = compile is null ? null : TrainingSettings.Check(graph, compile, fit, Path.Combine(blobs.Root, "runs"), diagnostics);
         if (graph is null || dataset is null || compile is null || settings is null || device is null) return null;
 
         var arrays = dataset.ArrayDescriptions().ToDictionary(a => a.Name);
@@ -56,9 +61,35 @@ public static class RunRequest
         var memory = MemoryEstimate.Of(graph, compile["optimizer"], settings.BatchSize, elements, device, devices.MemoryOf(device));
         if (!memory.Fits)
             diagnostics.Error("/fit/batch_size", $"The run does not fit on {device}: {memory.Describe()}. Use a smaller batch_size or model, or another device.");
+        if (!diagnostics.HasErrors && settings.Plan is not null && dataset.SizeBytes <= storage.MaxCheckedDatasetBytes)
+            CheckValues(graph, settings.Plan, blobs, dataset, inputs, targets, diagnostics);
         return diagnostics.HasErrors ? null
             : new AcceptedRun(graph, storedGraph, dataset, new RunConfig(inputs, targets, compile, fit), settings.Epochs, device, memory);
     }
+
+    /// <summary>
+    /// The training engine's own data check on the arrays themselves (finite values, label ranges,
+    /// one-hot widths, target shapes per loss), for datasets small enough to read while the client waits.
+    /// </summary>
+    static void CheckValues(ModelGraph graph, TrainingPlan plan, BlobStore blobs, DatasetRecord dataset,
+        Dictionary<string, string> inputs, Dictionary<string, string> targets, DiagnosticBag diagnostics)
+    {
+        using var arrays = DatasetArrays.Load(blobs, dataset, inputs.Values.Concat(targets.Values).ToHashSet());
+        var data = new FitData(
+            NamedArrays.Named(inputs.Select(kv => KeyValuePair.Create(kv.Key, arrays[kv.Value]))),
+            NamedArrays.Named(targets.Select(kv => KeyValuePair.Create(kv.Key, arrays[kv.Value]))));
+        var found = new DiagnosticBag();
+        DataPreparation.Check(graph, plan, data, found);
+        diagnostics.AddRange(found.All.Select(RequestPointers));
+    }
+
+    /// <summary>The engine names arrays /x/&lt;input&gt; and /y/&lt;output&gt;; requests call them inputs and targets.</summary>
+    public static GraphDiagnostic RequestPointers(GraphDiagnostic diagnostic) => diagnostic with
+    {
+        Pointer = diagnostic.Pointer.StartsWith("/x", StringComparison.Ordinal) ? "/inputs" + diagnostic.Pointer[2..]
+            : diagnostic.Pointer.StartsWith("/y", StringComparison.Ordinal) ? "/targets" + diagnostic.Pointer[2..]
+            : diagnostic.Pointer,
+    };
 
     static async Task<(ModelGraph?, GraphRecord?)> GraphAsync(JsonObject root, TrainDbContext db, DiagnosticBag diagnostics, CancellationToken cancellationToken)
     {

@@ -54,13 +54,13 @@ public static class RunsApi
     }
 
     public static async Task<Results<AcceptedAtRoute<RunDetails>, ValidationProblem, ProblemHttpResult>> Create(
-        HttpRequest request, TrainDbContext db, RunQueue queue, BlobStore blobs, IOptions<DeviceOptions> devices, TimeProvider clock, CancellationToken cancellationToken)
+        HttpRequest request, TrainDbContext db, RunQueue queue, BlobStore blobs, IOptions<DeviceOptions> devices, IOptions<StorageOptions> storage,
+        TimeProvider clock, CancellationToken cancellationToken)
     {
         var (json, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null) return problem;
         var diagnostics = new DiagnosticBag();
-        // ModelCheckpoint callbacks write under the run's folder; the parser only checks paths stay inside.
-        var accepted = await RunRequest.CheckAsync(json, db, devices.Value, Path.Combine(blobs.Root, "runs"), diagnostics, cancellationToken);
+        var accepted = await RunRequest.CheckAsync(json, db, blobs, devices.Value, storage.Value, diagnostics, cancellationToken);
         if (accepted is null) return Problems.Validation(diagnostics.Errors, "The run request is not valid.");
 
         var graph = accepted.StoredGraph ?? GraphsApi.Store(db, accepted.Graph, clock);

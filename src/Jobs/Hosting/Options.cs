@@ -29,6 +29,10 @@ public sealed class StorageOptions
     /// <summary>Largest request body other than uploads (graphs, run requests, predict inputs).</summary>
     [Range(1, long.MaxValue)]
     public long MaxJsonBytes { get; set; } = 64L << 20;
+
+    /// <summary>Datasets up to this size have their values checked (labels, finite numbers) before a run is queued; larger ones when it starts.</summary>
+    [Range(0, long.MaxValue)]
+    public long MaxCheckedDatasetBytes { get; set; } = 256L << 20;
 }
 
 /// <summary>The worker (section TrainService:Worker): which runs this process trains and how the queue is polled.</summary>
