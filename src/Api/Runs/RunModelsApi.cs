@@ -125,12 +125,9 @@ public static class RunModelsApi
         if (inputs is null || targets is null || diagnostics.HasErrors) return Problems.Validation(diagnostics.Errors);
 
         using var loaded = DatasetArrays.Load(blobs, dataset, inputs.Values.Concat(targets.Values).ToHashSet());
-        var data = new FitData(
-            NamedArrays.Named(inputs.Select(kv => KeyValuePair.Create(kv.Key, loaded[kv.Value]))),
-            NamedArrays.Named(targets.Select(kv => KeyValuePair.Create(kv.Key, loaded[kv.Value]))));
         try
         {
-            var metrics = model.Evaluate(data, batchSize, cancellationToken);
+            var metrics = model.Evaluate(loaded.FitData(inputs, targets), batchSize, cancellationToken);
             return TypedResults.Ok(new EvaluateResponse(metrics.ToDictionary(kv => kv.Key, kv => kv.Value)));
         }
         catch (GraphValidationException e)

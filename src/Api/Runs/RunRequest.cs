@@ -75,11 +75,8 @@ public static class RunRequest
         Dictionary<string, string> inputs, Dictionary<string, string> targets, DiagnosticBag diagnostics)
     {
         using var arrays = DatasetArrays.Load(blobs, dataset, inputs.Values.Concat(targets.Values).ToHashSet());
-        var data = new FitData(
-            NamedArrays.Named(inputs.Select(kv => KeyValuePair.Create(kv.Key, arrays[kv.Value]))),
-            NamedArrays.Named(targets.Select(kv => KeyValuePair.Create(kv.Key, arrays[kv.Value]))));
         var found = new DiagnosticBag();
-        DataPreparation.Check(graph, plan, data, found);
+        DataPreparation.Check(graph, plan, arrays.FitData(inputs, targets), found);
         diagnostics.AddRange(found.All.Select(RequestPointers));
     }
 

@@ -1,4 +1,5 @@
 using TrainService.Engine.Datasets;
+using TrainService.Engine.Training.Data;
 using TrainService.Jobs.Data;
 using TrainService.Jobs.Storage;
 using static TorchSharp.torch;
@@ -21,6 +22,11 @@ public sealed class DatasetArrays : IDisposable
         var arrays = DatasetFile.Read(file, format, DatasetFile.NpyArrayName(dataset.FileName), names);
         return new DatasetArrays(arrays.ToDictionary(a => a.Key, a => a.Value.ToTensor()));
     }
+
+    /// <summary>Fit or evaluate data by name: graph input → array, output → array.</summary>
+    public FitData FitData(IReadOnlyDictionary<string, string> inputs, IReadOnlyDictionary<string, string> targets) => new(
+        NamedArrays.Named(inputs.Select(kv => KeyValuePair.Create(kv.Key, tensors[kv.Value]))),
+        NamedArrays.Named(targets.Select(kv => KeyValuePair.Create(kv.Key, tensors[kv.Value]))));
 
     public void Dispose()
     {

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using TrainService.Engine.Graph;
 using TrainService.Engine.Training;
 using TrainService.Engine.Training.Compile;
-using TrainService.Engine.Training.Data;
 using TrainService.Engine.Training.Fit;
 using TrainService.Jobs.Data;
 using TrainService.Jobs.Storage;
@@ -38,9 +37,7 @@ public sealed class RunTrainer(IServiceScopeFactory scopes, BlobStore blobs, Tim
         if (model.CompletedEpochs >= fit.Epochs) return;
 
         using var arrays = DatasetArrays.Load(blobs, dataset, config.ArrayNames);
-        var data = new FitData(
-            NamedArrays.Named(config.Inputs.Select(kv => KeyValuePair.Create(kv.Key, arrays[kv.Value]))),
-            NamedArrays.Named(config.Targets.Select(kv => KeyValuePair.Create(kv.Key, arrays[kv.Value]))));
+        var data = arrays.FitData(config.Inputs, config.Targets);
         var recorder = new RunRecorder(runId, model, scopes, blobs, clock);
         model.Fit(data, fit with { InitialEpoch = model.CompletedEpochs }, recorder, cancellationToken);
     }
