@@ -1,6 +1,30 @@
+using Scalar.AspNetCore;
+using TrainService.Api.Datasets;
+using TrainService.Api.Graphs;
+using TrainService.Api.Infrastructure;
+using TrainService.Api.Runs;
+using TrainService.Jobs.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
+
+// Database, blob store and queue (PostgreSQL or the embedded default), and the in-process worker.
+builder.AddTrainServiceCore();
+builder.AddTrainWorker();
+
+// HTTP: ProblemDetails, JSON, request limits, OpenAPI.
+builder.AddApiServices();
+
 var app = builder.Build();
-app.MapGet("/", () => "TrainService");
+
+app.UseApiErrors();
+app.MapOpenApi();
+app.MapScalarApiReference();
+app.MapTrainServiceDashboard();
+
+app.MapGraphsApi();
+app.MapDatasetsApi();
+app.MapRunsApi();
+
 app.Run();
 
 public partial class Program;

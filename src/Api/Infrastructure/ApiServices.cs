@@ -1,0 +1,61 @@
+using System.Text.Json.Serialization;
+using Hangfire;
+using Hangfire.Dashboard;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using TrainService.Jobs.Hosting;
+
+namespace TrainService.Api.Infrastructure;
+
+public static class ApiServices
+{
+    public static IHostApplicationBuilder AddApiServices(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+            // A diverged loss is NaN: written "NaN" as Keras's JSON logs do, rather than failing the response.
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+        });
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "TrainService";
+            document.Info.Description = "Train Keras-style functional models: upload datasets and graphs, queue training runs, follow their metrics, predict.";
+            return Task.CompletedTask;
+        }));
+        // Kestrel's own ceiling sits above the upload limit; the handlers enforce the exact limits
+        // (and answer 413 with a ProblemDetails).
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<StorageOptions>>((kestrel, storage) =>
+            kestrel.Limits.MaxRequestBodySize = storage.Value.MaxUploadBytes + (1 << 20));
+        builder.Services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = long.MaxValue);
+        return builder;
+    }
+
+    public static WebApplication UseApiErrors(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    /// <summary>Hangfire's dashboard at /hangfire: read-only unless the caller is authenticated.</summary>
+    public static WebApplication MapTrainServiceDashboard(this WebApplication app)
+    {
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [new AllowAllDashboardAuthorization()],
+            IsReadOnlyFunc = context => context.GetHttpContext().User.Identity?.IsAuthenticated != true,
+            DisplayStorageConnectionString = false,
+        }, app.Services.GetRequiredService<JobStorage>());
+        return app;
+    }
+
+    /// <summary>Everyone may look; <see cref="DashboardOptions.IsReadOnlyFunc"/> keeps the buttons for authenticated users.</summary>
+    sealed class AllowAllDashboardAuthorization : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context) => true;
+    }
+}
