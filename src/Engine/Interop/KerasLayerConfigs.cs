@@ -34,7 +34,7 @@ public static class KerasLayerConfigs
             return null;
         }
         var translated = config.DeepClone().AsObject();
-        foreach (var key in InputShapeKeys) translated.Remove(key);
+        RemoveInputShape(translated, className);
         TranslateValues(translated, className, dialect, JsonPointer.Append(pointer, "config"), name, errors);
         return (className, translated);
     }
@@ -57,6 +57,13 @@ public static class KerasLayerConfigs
                 + "; see docs/keras-interop.md for the layers that import";
         }
         return null;
+    }
+
+    static void RemoveInputShape(JsonObject config, string className)
+    {
+        foreach (var key in InputShapeKeys)
+            // Embedding's input_dim is its vocabulary size, not a shape.
+            if (!(key == "input_dim" && className == "Embedding")) config.Remove(key);
     }
 
     static void TranslateValues(JsonObject config, string className, KerasDialect dialect, string pointer, string layer, DiagnosticBag errors)
@@ -88,7 +95,7 @@ public static class KerasLayerConfigs
         }
         if (wrapped["config"] is JsonObject config)
         {
-            foreach (var key in InputShapeKeys) config.Remove(key);
+            RemoveInputShape(config, className);
             TranslateValues(config, className, dialect, JsonPointer.Append(pointer, "config"), layer, errors);
         }
     }
