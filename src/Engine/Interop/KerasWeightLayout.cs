@@ -68,10 +68,14 @@ public static class KerasWeightLayout
                 var index = indexes.GetValueOrDefault(groups[i]);
                 indexes[groups[i]] = index + 1;
                 slots.Add(new WeightSlot($"{path}/{spec.Name}", path, topLayer ?? layer.Name, spec, spec.Trainable && layer.Trainable,
-                    $"{layer.Name}/{spec.Name}", groups[i], index));
+                    $"{layer.Name}/{Keras2WeightName(layer, spec.Name)}", groups[i], index));
             }
         }
     }
+
+    /// <summary>Keras 3 renamed DepthwiseConv2D's depthwise_kernel to kernel; Keras 2 and TensorFlow.js keep the old name.</summary>
+    static string Keras2WeightName(Layer layer, string name) =>
+        Keras3ClassName(layer) == "DepthwiseConv2D" && name == "kernel" ? "depthwise_kernel" : name;
 
     /// <summary>The Keras class a layer is (the registered name, not an alias such as Convolution2D).</summary>
     public static string Keras3ClassName(Layer layer) =>
