@@ -23,9 +23,11 @@ public sealed class OpenApiTests : IAsyncLifetime
         var expected = new[]
         {
             "post /api/graphs/summary", "post /api/graphs", "get /api/graphs", "get /api/graphs/{id}", "get /api/graphs/schema",
+            "post /api/graphs/import", "post /api/graphs/{id}/predict",
             "post /api/datasets", "get /api/datasets", "get /api/datasets/{id}", "delete /api/datasets/{id}",
             "post /api/runs", "get /api/runs", "get /api/runs/{id}", "get /api/runs/{id}/metrics", "post /api/runs/{id}/cancel",
             "get /api/runs/{id}/weights", "post /api/runs/{id}/predict", "post /api/runs/{id}/evaluate",
+            "get /api/runs/{id}/export",
         };
         Assert.Equal(expected.Order(), operations.Select(o => $"{o.Method} {o.Path}").Order());
         foreach (var (path, method, operation) in operations)

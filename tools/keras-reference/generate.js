@@ -14,35 +14,7 @@ const tf = require('@tensorflow/tfjs');
 const outDir = path.join(__dirname, '..', '..', 'tests', 'Engine.Tests', 'Fixtures', 'keras');
 fs.mkdirSync(outDir, { recursive: true });
 
-// A small deterministic generator (mulberry32), independent of tfjs's own seeding.
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomTensor(shape, random, low = -1, high = 1) {
-  const size = shape.reduce((p, d) => p * d, 1);
-  const data = new Float32Array(size);
-  for (let i = 0; i < size; i++) data[i] = low + (high - low) * random();
-  return tf.tensor(data, shape, 'float32');
-}
-
-function randomInts(shape, random, high) {
-  const size = shape.reduce((p, d) => p * d, 1);
-  const data = new Int32Array(size);
-  for (let i = 0; i < size; i++) data[i] = Math.floor(random() * high);
-  return tf.tensor(data, shape, 'int32');
-}
-
-function encode(t) {
-  return { shape: t.shape, dtype: t.dtype, data: Array.from(t.dataSync()) };
-}
+const { rng, randomTensor, randomInts, randomizeWeights, encode } = require('./random')(tf);
 
 // Every layer with weights, keyed by layer name; a nested model's layers by their path
 // ("encoder/hidden"), as GraphModule.LeafLayers names them (inner names may repeat outer ones).
@@ -54,21 +26,6 @@ function collectWeights(model, into = {}, prefix = '') {
     into[prefix + layer.name] = weights.map(w => ({ name: w.originalName ?? w.name, ...encode(w.read()) }));
   }
   return into;
-}
-
-function randomizeWeights(model, random) {
-  const visit = m => {
-    for (const layer of m.layers) {
-      if (layer.layers) { visit(layer); continue; }
-      if (layer.weights.length === 0) continue;
-      const values = layer.weights.map(w => {
-        const positive = /variance/.test(w.name);
-        return randomTensor(w.shape, random, positive ? 0.5 : -0.5, positive ? 1.5 : 0.5);
-      });
-      layer.setWeights(values);
-    }
-  };
-  visit(model);
 }
 
 const helpers = { tf, rng, randomTensor, randomInts };

@@ -14,6 +14,7 @@ namespace TrainService.Api.Graphs;
 /// GET  /api/graphs           list stored graphs, newest first
 /// GET  /api/graphs/{id}      a stored graph and its summary
 /// GET  /api/graphs/schema    the graph format's JSON Schema
+/// (Keras import and the graph's predict: <see cref="GraphImportApi"/>)
 /// </summary>
 public static class GraphsApi
 {
@@ -38,6 +39,7 @@ public static class GraphsApi
             .WithName("GetGraphSchema")
             .WithSummary("The graph format's JSON Schema (draft 2020-12)")
             .Produces(StatusCodes.Status200OK, contentType: GraphFormat.SchemaMediaType);
+        api.MapGraphImportApi();
         return api;
     }
 

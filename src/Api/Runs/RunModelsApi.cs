@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using TrainService.Api.Datasets;
 using TrainService.Api.Infrastructure;
 using TrainService.Engine.Graph;
+using TrainService.Engine.Interop;
 using TrainService.Engine.Training;
 using TrainService.Engine.Training.Data;
 using TrainService.Jobs.Data;
@@ -27,7 +28,8 @@ public sealed record EvaluateResponse([property: Description("Keras's evaluate: 
 /// <summary>
 /// POST /api/runs/{id}/predict    outputs for inputs given as JSON, with the run's latest weights
 /// POST /api/runs/{id}/evaluate   loss and metrics on a dataset
-/// Both load the run's latest checkpoint on the CPU of the API process.
+/// GET  /api/runs/{id}/export     the trained model for TensorFlow.js (format=tfjs) or Keras 3 (format=keras)
+/// Each loads the run's latest checkpoint on the CPU of the API process.
 /// </summary>
 public static class RunModelsApi
 {
@@ -50,7 +52,38 @@ public static class RunModelsApi
             .ProducesJsonBodyProblems()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
+        runs.MapGet("/{id:guid}/export", Export)
+            .WithName("ExportRun")
+            .WithSummary("Download the trained model for TensorFlow.js or Keras")
+            .WithDescription("format=tfjs: a zip of model.json and its weight shard, for tf.loadLayersModel. format=keras: a Keras 3 .keras archive, for keras.saving.load_model. 400 when the format cannot express the model (docs/keras-interop.md), 409 while the run has no checkpoint.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/zip")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return runs;
+    }
+
+    public static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> Export(
+        Guid id, string? format, TrainDbContext db, BlobStore blobs, CancellationToken cancellationToken)
+    {
+        if (format is not ("tfjs" or "keras"))
+            return Problems.Validation("/format", $"format is tfjs (a TensorFlow.js layers-model zip) or keras (a Keras 3 .keras archive), not '{format}'.");
+        var (checkpoint, missing) = await CheckpointAsync(id, db, cancellationToken);
+        if (missing is not null) return missing;
+        using var model = KerasModel.LoadCheckpoint(blobs.PathOf(checkpoint!.Sha256), "cpu");
+        var weights = ModelWeights.Read(model.Module);
+        using var file = new MemoryStream();
+        try
+        {
+            if (format == "tfjs") KerasExporter.WriteTfjsZip(file, model.Graph, weights);
+            else KerasExporter.WriteKerasArchive(file, model.Graph, weights);
+        }
+        catch (KerasExportException e)
+        {
+            return Problems.Validation("/format", e.Message);
+        }
+        var name = model.Graph.Name + (format == "tfjs" ? "-tfjs.zip" : ".keras");
+        return TypedResults.File(file.ToArray(), "application/zip", name);
     }
 
     public static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> Predict(
@@ -61,13 +94,18 @@ public static class RunModelsApi
         var (json, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null) return problem;
 
+        using var model = KerasModel.LoadCheckpoint(blobs.PathOf(checkpoint!.Sha256), "cpu");
+        return PredictWith(model, json, cancellationToken);
+    }
+
+    /// <summary>Keras's predict on inputs given as JSON ({inputs: {name: nested arrays}, batch_size}), outputs as JSON.</summary>
+    public static Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult> PredictWith(KerasModel model, JsonNode? json, CancellationToken cancellationToken)
+    {
         var diagnostics = new DiagnosticBag();
         var root = JsonBody.Object(json, "", diagnostics);
         var inputsJson = JsonBody.Object(root?["inputs"], "/inputs", diagnostics);
         var batchSize = BatchSize(root, diagnostics);
         if (inputsJson is null || diagnostics.HasErrors) return Problems.Validation(diagnostics.Errors);
-
-        using var model = KerasModel.LoadCheckpoint(blobs.PathOf(checkpoint!.Sha256), "cpu");
         foreach (var (key, _) in inputsJson)
             if (model.Graph.FindInput(key) is null)
                 diagnostics.Error(JsonPointer.Append("/inputs", key), $"The graph has no input '{key}'. It has: {string.Join(", ", model.Graph.Inputs.Select(i => i.Name))}.");

@@ -31,7 +31,7 @@ public sealed record AcceptedRun(ModelGraph Graph, GraphRecord? StoredGraph, Dat
 /// <summary>Checks a run request against the stored graph and dataset before anything is stored or queued.</summary>
 public static class RunRequest
 {
-    static readonly string[] Keys = ["graphId", "graph", "datasetId", "inputs", "targets", "compile", "fit", "device"];
+    static readonly string[] Keys = ["graphId", "graph", "datasetId", "inputs", "targets", "compile", "fit", "device", "initialWeights"];
 
     public static async Task<AcceptedRun?> CheckAsync(JsonNode? json, TrainDbContext db, BlobStore blobs, DeviceOptions devices, StorageOptions storage,
         DiagnosticBag diagnostics, CancellationToken cancellationToken)
@@ -45,6 +45,7 @@ public static class RunRequest
         var compile = JsonBody.Object(root["compile"], "/compile", diagnostics);
         var fit = JsonBody.Object(root["fit"], "/fit", diagnostics, required: false) ?? [];
         var device = Device(root["device"], devices, diagnostics);
+        var initialWeights = InitialWeights(root["initialWeights"], storedGraph, diagnostics);
         // ModelCheckpoint callbacks write under the run's folder; the parser only checks their paths stay inside.
         var settings = compile is null ? null : TrainingSettings.Check(graph, compile, fit, Path.Combine(blobs.Root, "runs"), diagnostics);
         if (graph is null || dataset is null || compile is null || settings is null || device is null) return null;
@@ -64,7 +65,21 @@ public static class RunRequest
         if (!diagnostics.HasErrors && settings.Plan is not null && dataset.SizeBytes <= storage.MaxCheckedDatasetBytes)
             CheckValues(graph, settings.Plan, blobs, dataset, inputs, targets, diagnostics);
         return diagnostics.HasErrors ? null
-            : new AcceptedRun(graph, storedGraph, dataset, new RunConfig(inputs, targets, compile, fit), settings.Epochs, device, memory);
+            : new AcceptedRun(graph, storedGraph, dataset, new RunConfig(inputs, targets, compile, fit, initialWeights), settings.Epochs, device, memory);
+    }
+
+    /// <summary>"graph": start from the stored graph's initial weights (an imported Keras model's); absent or null: Keras's initializers.</summary>
+    static string? InitialWeights(JsonNode? node, GraphRecord? storedGraph, DiagnosticBag diagnostics)
+    {
+        if (node is null) return null;
+        if (node is not JsonValue v || !v.TryGetValue<string>(out var text) || text != "graph")
+        {
+            diagnostics.Error("/initialWeights", $"initialWeights is \"graph\" (the graph's initial weights, as imported) or absent (Keras's initializers), not {node.ToJsonString()}.");
+            return null;
+        }
+        if (storedGraph is null)
+            diagnostics.Error("/initialWeights", "initialWeights \"graph\" needs a stored graph (graphId): an inline graph has no initial weights.");
+        return text;
     }
 
     /// <summary>

@@ -6,13 +6,15 @@ namespace TrainService.Jobs.Runs;
 
 /// <summary>
 /// What a run trains with, as accepted (defaults filled in): which dataset array feeds each graph
-/// input and each output's target, and compile and fit settings in Keras's words.
+/// input and each output's target, and compile and fit settings in Keras's words. InitialWeights
+/// "graph" starts from the graph's initial weights (an imported model's) instead of Keras's initializers.
 /// </summary>
 public sealed record RunConfig(
     IReadOnlyDictionary<string, string> Inputs,
     IReadOnlyDictionary<string, string> Targets,
     JsonObject Compile,
-    JsonObject Fit)
+    JsonObject Fit,
+    string? InitialWeights = null)
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -33,6 +33,17 @@ public sealed class RunTrainer(IServiceScopeFactory scopes, BlobStore blobs, Tim
         using var model = checkpoint is null
             ? KerasModel.Create(GraphBuilder.Build(run.Graph!.Spec), run.Device, fit.Seed)
             : KerasModel.LoadCheckpoint(blobs.PathOf(checkpoint.Sha256), run.Device);
+        if (checkpoint is null && config.InitialWeights == "graph" && GraphWeights.Read(blobs, run.GraphId) is { } initial)
+        {
+            try
+            {
+                model.SetWeights(initial);
+            }
+            finally
+            {
+                foreach (var tensor in initial.Values) tensor.Dispose();
+            }
+        }
         if (checkpoint is null) model.Compile(CompileOptions.Parse(config.Compile.ToJsonString()));
         if (model.CompletedEpochs >= fit.Epochs) return;
 
