@@ -11,16 +11,7 @@ const tf = require('@tensorflow/tfjs');
 const outDir = path.join(__dirname, '..', '..', 'tests', 'Engine.Tests', 'Fixtures', 'training');
 fs.mkdirSync(outDir, { recursive: true });
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { rng } = require('./random.js')(tf);
 
 function uniform(shape, random, low = -1, high = 1) {
   const size = shape.reduce((p, d) => p * d, 1);
