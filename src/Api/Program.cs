@@ -2,6 +2,7 @@ using Scalar.AspNetCore;
 using TrainService.Api.Datasets;
 using TrainService.Api.Graphs;
 using TrainService.Api.Infrastructure;
+using TrainService.Api.Live;
 using TrainService.Api.Runs;
 using TrainService.Jobs.Hosting;
 
@@ -14,6 +15,9 @@ builder.AddTrainWorker();
 // HTTP: ProblemDetails, JSON, request limits, OpenAPI.
 builder.AddApiServices();
 
+// Live metrics: SignalR hub, run streams, and the relay of workers' events.
+builder.AddLiveMetrics();
+
 var app = builder.Build();
 
 app.UseApiErrors();
@@ -24,6 +28,7 @@ app.MapTrainServiceDashboard();
 app.MapGraphsApi();
 app.MapDatasetsApi();
 app.MapRunsApi();
+app.MapLiveApi();
 
 app.Run();
 

@@ -25,7 +25,7 @@ public sealed class OpenApiTests : IAsyncLifetime
             "post /api/graphs/summary", "post /api/graphs", "get /api/graphs", "get /api/graphs/{id}", "get /api/graphs/schema",
             "post /api/graphs/import", "post /api/graphs/{id}/predict",
             "post /api/datasets", "get /api/datasets", "get /api/datasets/{id}", "delete /api/datasets/{id}",
-            "post /api/runs", "get /api/runs", "get /api/runs/{id}", "get /api/runs/{id}/metrics", "post /api/runs/{id}/cancel",
+            "post /api/runs", "get /api/runs", "get /api/runs/{id}", "get /api/runs/{id}/metrics", "get /api/runs/{id}/tensorboard", "post /api/runs/{id}/cancel",
             "get /api/runs/{id}/weights", "post /api/runs/{id}/predict", "post /api/runs/{id}/evaluate",
             "get /api/runs/{id}/export",
         };

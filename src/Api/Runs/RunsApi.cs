@@ -8,6 +8,7 @@ using TrainService.Api.Infrastructure;
 using TrainService.Engine.Graph;
 using TrainService.Jobs.Data;
 using TrainService.Jobs.Hosting;
+using TrainService.Jobs.Live;
 using TrainService.Jobs.Runs;
 using TrainService.Jobs.Storage;
 
@@ -20,6 +21,7 @@ namespace TrainService.Api.Runs;
 /// GET  /api/runs/{id}/metrics    every finished epoch's logs
 /// POST /api/runs/{id}/cancel     stop a queued or running run
 /// GET  /api/runs/{id}/weights    the run's latest checkpoint file
+/// GET  /api/runs/{id}/tensorboard the run's TensorBoard event files, zipped
 /// POST /api/runs/{id}/predict    and /evaluate: see RunModelsApi
 /// </summary>
 public static class RunsApi
@@ -49,13 +51,18 @@ public static class RunsApi
             .WithSummary("The run's latest checkpoint (docs/checkpoint-format.md)")
             .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id:guid}/tensorboard", TensorBoard)
+            .WithName("GetRunTensorBoard")
+            .WithSummary("The run's TensorBoard event files as a zip (train/ and validation/, scalars epoch_<metric>)")
+            .Produces(StatusCodes.Status200OK, contentType: "application/zip")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapRunModelsApi();
         return api;
     }
 
     public static async Task<Results<AcceptedAtRoute<RunDetails>, ValidationProblem, ProblemHttpResult>> Create(
         HttpRequest request, TrainDbContext db, RunQueue queue, BlobStore blobs, IOptions<DeviceOptions> devices, IOptions<StorageOptions> storage,
-        TimeProvider clock, CancellationToken cancellationToken)
+        IRunEventSignal signal, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (json, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null) return problem;
@@ -76,9 +83,17 @@ public static class RunsApi
             EstimatedMemoryBytes = accepted.Memory.TotalBytes,
             MemoryEstimate = accepted.Memory.Serialize(),
             CreatedAt = clock.GetUtcNow().UtcDateTime,
+            EventSequence = 1,
         };
         db.Runs.Add(run);
+        // The stream's first event goes in with the run: a subscriber always finds it.
+        var queued = new RunStatusEvent(run.Id, 1, run.Status.Name(), 0, run.Epochs, null, run.CreatedAt);
+        db.RunEvents.Add(new RunEventRecord
+        {
+            RunId = run.Id, Sequence = 1, Kind = RunEventKinds.RunStatus, Payload = RunEventJson.Serialize(queued), CreatedAt = run.CreatedAt,
+        });
         await db.SaveChangesAsync(cancellationToken);
+        signal.Committed(queued);
         // The run is saved before its job exists, so that a worker always finds it; if the queue
         // refuses the job, the run goes again and the request fails whole.
         try
@@ -114,7 +129,9 @@ public static class RunsApi
     public static async Task<Results<Ok<RunDetails>, ProblemHttpResult>> Get(Guid id, TrainDbContext db, CancellationToken cancellationToken)
     {
         var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
-        return run is null ? Problems.NotFound("run", id) : TypedResults.Ok(run.AsDetails());
+        if (run is null) return Problems.NotFound("run", id);
+        var attempts = await db.RunAttempts.AsNoTracking().Where(a => a.RunId == id).OrderBy(a => a.Attempt).ToListAsync(cancellationToken);
+        return TypedResults.Ok(run.AsDetails(attempts));
     }
 
     public static async Task<Results<Ok<List<EpochLogs>>, ProblemHttpResult>> Metrics(Guid id, TrainDbContext db, CancellationToken cancellationToken)
@@ -125,14 +142,22 @@ public static class RunsApi
     }
 
     public static async Task<Results<Accepted<RunDetails>, ProblemHttpResult>> Cancel(
-        Guid id, TrainDbContext db, IBackgroundJobClient jobs, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, TrainDbContext db, IBackgroundJobClient jobs, IRunEventSignal signal, TimeProvider clock, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         // A queued run ends here; a running one is asked to stop and its job ends it.
-        int canceled = await db.Runs.Where(r => r.Id == id && r.Status == RunStatus.Queued).ExecuteUpdateAsync(s => s
-            .SetProperty(r => r.Status, RunStatus.Canceled)
-            .SetProperty(r => r.CancelRequested, true)
-            .SetProperty(r => r.FinishedAt, now), cancellationToken);
+        RunStatusEvent? ended = null;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            int queued = await db.Runs.Where(r => r.Id == id && r.Status == RunStatus.Queued).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, RunStatus.Canceled)
+                .SetProperty(r => r.CancelRequested, true)
+                .SetProperty(r => r.FinishedAt, now), cancellationToken);
+            if (queued > 0) ended = await RunEventLog.AppendStatusAsync(db, id, now, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        if (ended is not null) signal.Committed(ended);
+        int canceled = ended is null ? 0 : 1;
         if (canceled == 0)
             await db.Runs.Where(r => r.Id == id && r.Status == RunStatus.Running)
                 .ExecuteUpdateAsync(s => s.SetProperty(r => r.CancelRequested, true), cancellationToken);
@@ -152,5 +177,20 @@ public static class RunsApi
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "The run has no checkpoint yet.",
                 detail: "A checkpoint is written at the end of every epoch.");
         return TypedResults.File(blobs.OpenRead(checkpoint.Sha256), "application/octet-stream", $"run-{id}-epoch-{checkpoint.Epoch}.safetensors");
+    }
+
+    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> TensorBoard(Guid id, TrainDbContext db, BlobStore blobs, CancellationToken cancellationToken)
+    {
+        if (!await db.Runs.AnyAsync(r => r.Id == id, cancellationToken)) return Problems.NotFound("run", id);
+        var directory = TensorBoardLog.DirectoryOf(blobs, id);
+        if (!Directory.Exists(directory) || !Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Any())
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "The run has no TensorBoard events yet.",
+                detail: "Events are written at the end of every epoch.");
+        // Zipped to a temporary file (deleted on close): event files grow while a run trains, the zip is what was there.
+        var zip = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+        await System.IO.Compression.ZipFile.CreateFromDirectoryAsync(directory, zip, System.IO.Compression.CompressionLevel.Fastest,
+            includeBaseDirectory: false, cancellationToken: cancellationToken);
+        zip.Position = 0;
+        return TypedResults.File(zip, "application/zip", $"run-{id:N}-tensorboard.zip");
     }
 }

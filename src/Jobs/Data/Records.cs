@@ -108,6 +108,88 @@ public sealed class RunRecord
     public int Attempts { get; set; }
 
     public string? JobId { get; set; }
+
+    /// <summary>The sequence number of the run's last durable event (<see cref="RunEventRecord"/>).</summary>
+    public long EventSequence { get; set; }
+}
+
+/// <summary>
+/// One durable event of a run's live stream (RunStatus, EpochEnd), numbered 1, 2, 3... per run, so
+/// that a client that subscribes late or reconnects gets exactly what it missed.
+/// </summary>
+public sealed class RunEventRecord
+{
+    public Guid RunId { get; set; }
+
+    public long Sequence { get; set; }
+
+    /// <summary>The hub event's name: RunStatus or EpochEnd.</summary>
+    public required string Kind { get; set; }
+
+    /// <summary>JSON: the event as clients receive it.</summary>
+    public required string Payload { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>One start of a run on a worker: where, when, and how it ended.</summary>
+public sealed class RunAttemptRecord
+{
+    public Guid RunId { get; set; }
+
+    /// <summary>1 for the first start, counting every claim.</summary>
+    public int Attempt { get; set; }
+
+    public required string Node { get; set; }
+
+    public required string Device { get; set; }
+
+    public DateTime StartedAt { get; set; }
+
+    public DateTime? EndedAt { get; set; }
+
+    /// <summary>Null while it trains; then an <see cref="AttemptOutcomes"/> value.</summary>
+    public string? Outcome { get; set; }
+
+    /// <summary>For a failed or lost attempt: a <see cref="FailureKinds"/> value.</summary>
+    public string? FailureKind { get; set; }
+
+    public string? Error { get; set; }
+}
+
+public static class AttemptOutcomes
+{
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    public const string Canceled = "canceled";
+
+    /// <summary>The worker shut down gracefully and gave the run back to the queue.</summary>
+    public const string Released = "released";
+
+    /// <summary>The worker went silent (killed, crashed, cut off): found by the next claim.</summary>
+    public const string Lost = "lost";
+
+    /// <summary>Failed for a reason worth another try (the database went away): queued again.</summary>
+    public const string Retried = "retried";
+}
+
+/// <summary>Why an attempt failed, which decides whether the run is tried again.</summary>
+public static class FailureKinds
+{
+    /// <summary>A node lost, the database unreachable: tried again.</summary>
+    public const string Infrastructure = "infrastructure";
+
+    /// <summary>Out of memory on the device: not tried again on the same kind of device; the error gives advice.</summary>
+    public const string Device = "device";
+
+    /// <summary>The loss became NaN or infinite: never tried again.</summary>
+    public const string Numerics = "numerics";
+
+    /// <summary>The graph, data or settings cannot be trained: never tried again.</summary>
+    public const string Request = "request";
+
+    /// <summary>Anything else: a bug of ours, not tried again.</summary>
+    public const string Internal = "internal";
 }
 
 /// <summary>One epoch's logs of a run, every metric under Keras's name.</summary>

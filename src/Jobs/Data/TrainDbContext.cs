@@ -26,6 +26,10 @@ public abstract class TrainDbContext(DbContextOptions options) : DbContext(optio
 
     public DbSet<CheckpointRecord> Checkpoints => Set<CheckpointRecord>();
 
+    public DbSet<RunEventRecord> RunEvents => Set<RunEventRecord>();
+
+    public DbSet<RunAttemptRecord> RunAttempts => Set<RunAttemptRecord>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<GraphRecord>(graph =>
@@ -81,6 +85,26 @@ public abstract class TrainDbContext(DbContextOptions options) : DbContext(optio
             checkpoint.Property(c => c.Sha256).HasMaxLength(64);
             checkpoint.HasIndex(c => c.Sha256);
             checkpoint.HasOne<RunRecord>().WithMany().HasForeignKey(c => c.RunId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<RunEventRecord>(runEvent =>
+        {
+            runEvent.ToTable("run_events");
+            runEvent.HasKey(e => new { e.RunId, e.Sequence });
+            runEvent.Property(e => e.Kind).HasMaxLength(32);
+            Json(runEvent.Property(e => e.Payload));
+            runEvent.HasOne<RunRecord>().WithMany().HasForeignKey(e => e.RunId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<RunAttemptRecord>(attempt =>
+        {
+            attempt.ToTable("run_attempts");
+            attempt.HasKey(a => new { a.RunId, a.Attempt });
+            attempt.Property(a => a.Node).HasMaxLength(256);
+            attempt.Property(a => a.Device).HasMaxLength(16);
+            attempt.Property(a => a.Outcome).HasMaxLength(16);
+            attempt.Property(a => a.FailureKind).HasMaxLength(16);
+            attempt.HasOne<RunRecord>().WithMany().HasForeignKey(a => a.RunId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 

@@ -74,6 +74,14 @@ public sealed class WorkerOptions
     /// <summary>A running run whose heartbeat is older than this is taken to have lost its worker and may be claimed again.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan StaleAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A run whose attempts were lost (node gone) or hit infrastructure failures this many times fails instead of being tried again.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>How long a write of a run's progress is retried while the database is unreachable (a restart, a failover).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan DatabaseRetryFor { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>Devices (section TrainService:Devices): memory that a run may use, checked before it is queued.</summary>

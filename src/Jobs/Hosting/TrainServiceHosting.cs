@@ -9,7 +9,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using TrainService.Jobs.Data;
+using TrainService.Jobs.Live;
 using TrainService.Jobs.Runs;
 using TrainService.Jobs.Storage;
 
@@ -34,6 +36,7 @@ public static class TrainServiceHosting
 
         services.AddSingleton<BlobStore>();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<DatabaseRetry>();
 
         // The provider is chosen once, from configuration as it is at start.
         var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
@@ -43,6 +46,19 @@ public static class TrainServiceHosting
             services.AddDbContext<TrainDbContext, SqliteTrainDbContext>((provider, o) =>
                 o.UseSqlite($"Data Source={Path.Combine(provider.GetRequiredService<BlobStore>().Root, "trainservice.db")}"));
         services.AddHostedService<DatabaseMigrator>();
+
+        // The live stream's signal: PostgreSQL NOTIFY reaches every API instance; the embedded default has one process.
+        if (database.UsePostgres)
+        {
+            services.AddSingleton(_ => NpgsqlDataSource.Create(database.Postgres!));
+            services.AddSingleton<PostgresRunEventSignal>();
+            services.AddSingleton<IRunEventSignal>(provider => provider.GetRequiredService<PostgresRunEventSignal>());
+        }
+        else
+        {
+            services.AddSingleton<InProcessRunEventSignal>();
+            services.AddSingleton<IRunEventSignal>(provider => provider.GetRequiredService<InProcessRunEventSignal>());
+        }
 
         // Our own JobStorage and JobActivator rather than Hangfire's statics (JobStorage.Current,
         // JobActivator.Current, which AddHangfire would register): with several hosts in one

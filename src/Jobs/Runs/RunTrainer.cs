@@ -5,6 +5,7 @@ using TrainService.Engine.Training;
 using TrainService.Engine.Training.Compile;
 using TrainService.Engine.Training.Fit;
 using TrainService.Jobs.Data;
+using TrainService.Jobs.Live;
 using TrainService.Jobs.Storage;
 
 namespace TrainService.Jobs.Runs;
@@ -12,21 +13,23 @@ namespace TrainService.Jobs.Runs;
 /// <summary>
 /// Trains a claimed run with the training engine: reads its graph, settings and arrays, starts
 /// from its last checkpoint when it has one (a run whose worker died resumes), and fits, recording
-/// every epoch's logs and a checkpoint as it goes (<see cref="RunRecorder"/>).
+/// every epoch's logs, events and a checkpoint as it goes (<see cref="RunRecorder"/>).
 /// </summary>
-public sealed class RunTrainer(IServiceScopeFactory scopes, BlobStore blobs, TimeProvider clock)
+public sealed class RunTrainer(IServiceScopeFactory scopes, BlobStore blobs, IRunEventSignal signal, DatabaseRetry retry, TimeProvider clock)
 {
-    public void Train(Guid runId, CancellationToken cancellationToken)
+    /// <param name="sequence">The run's last durable event (the claim's RunStatus), which batch progress refers to.</param>
+    public void Train(Guid runId, long sequence, CancellationToken cancellationToken)
     {
-        RunRecord run;
-        CheckpointRecord? checkpoint;
-        using (var scope = scopes.CreateScope())
+        RunRecord run = null!;
+        CheckpointRecord? checkpoint = null;
+        retry.Run("read the run", async () =>
         {
+            await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<TrainDbContext>();
-            run = db.Runs.AsNoTracking().Include(r => r.Graph).Include(r => r.Dataset).Single(r => r.Id == runId);
-            checkpoint = db.Checkpoints.AsNoTracking().Where(c => c.RunId == runId).OrderByDescending(c => c.Epoch).FirstOrDefault();
-        }
-        var dataset = run.Dataset ?? throw new InvalidOperationException("The run's dataset was deleted.");
+            run = await db.Runs.AsNoTracking().Include(r => r.Graph).Include(r => r.Dataset).SingleAsync(r => r.Id == runId);
+            checkpoint = await db.Checkpoints.AsNoTracking().Where(c => c.RunId == runId).OrderByDescending(c => c.Epoch).FirstOrDefaultAsync();
+        });
+        var dataset = run.Dataset ?? throw new ArgumentException("The run's dataset was deleted.");
         var config = RunConfig.Deserialize(run.Config);
         var fit = FitOptions.Parse(config.Fit.ToJsonString(), blobs.RunDirectory(runId));
 
@@ -49,7 +52,7 @@ public sealed class RunTrainer(IServiceScopeFactory scopes, BlobStore blobs, Tim
 
         using var arrays = DatasetArrays.Load(blobs, dataset, config.ArrayNames);
         var data = arrays.FitData(config.Inputs, config.Targets);
-        var recorder = new RunRecorder(runId, model, scopes, blobs, clock);
+        var recorder = new RunRecorder(runId, model, sequence, scopes, blobs, signal, retry, clock);
         model.Fit(data, fit with { InitialEpoch = model.CompletedEpochs }, recorder, cancellationToken);
     }
 }

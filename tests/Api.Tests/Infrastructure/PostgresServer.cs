@@ -42,6 +42,13 @@ public sealed class PostgresServer : IAsyncLifetime
         Directory.Delete(dataDir, recursive: true);
     }
 
+    /// <summary>Restarts the server (fast shutdown: every connection is cut), as an operator's restart or a failover does.</summary>
+    public async Task RestartAsync()
+    {
+        if (dataDir is null || binDir is null) throw new InvalidOperationException("Only a server this test run started can be restarted.");
+        await Run(Path.Combine(binDir, "pg_ctl"), $"-D {dataDir}/db -l {dataDir}/log -m fast -w -t 60 restart", Environment.UserName == "root");
+    }
+
     /// <summary>A new, empty database; its connection string.</summary>
     public async Task<string> CreateDatabaseAsync()
     {

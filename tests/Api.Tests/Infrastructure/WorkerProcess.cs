@@ -31,6 +31,21 @@ public sealed class WorkerProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>SIGKILL: the node dies on the spot, as in a power cut or an OOM kill.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, as an orchestrator stops a container: the worker shuts down gracefully.</summary>
+    public async Task TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", $"-TERM {process.Id}")) await kill.WaitForExitAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cancel.Token);
+    }
+
     public string Output
     {
         get { lock (output) return output.ToString(); }

@@ -144,6 +144,72 @@ namespace TrainService.Jobs.Data.Migrations.Postgres
                     b.ToTable("graphs", (string)null);
                 });
 
+            modelBuilder.Entity("TrainService.Jobs.Data.RunAttemptRecord", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Device")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text");
+
+                    b.Property<string>("FailureKind")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Node")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("RunId", "Attempt");
+
+                    b.ToTable("run_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("TrainService.Jobs.Data.RunEventRecord", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasAnnotation("TrainService:Json", true);
+
+                    b.HasKey("RunId", "Sequence");
+
+                    b.ToTable("run_events", (string)null);
+                });
+
             modelBuilder.Entity("TrainService.Jobs.Data.RunRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -185,6 +251,9 @@ namespace TrainService.Jobs.Data.Migrations.Postgres
                         .HasColumnType("text");
 
                     b.Property<long>("EstimatedMemoryBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("EventSequence")
                         .HasColumnType("bigint");
 
                     b.Property<DateTime?>("FinishedAt")
@@ -244,6 +313,24 @@ namespace TrainService.Jobs.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("TrainService.Jobs.Data.EpochMetricRecord", b =>
+                {
+                    b.HasOne("TrainService.Jobs.Data.RunRecord", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TrainService.Jobs.Data.RunAttemptRecord", b =>
+                {
+                    b.HasOne("TrainService.Jobs.Data.RunRecord", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TrainService.Jobs.Data.RunEventRecord", b =>
                 {
                     b.HasOne("TrainService.Jobs.Data.RunRecord", null)
                         .WithMany()

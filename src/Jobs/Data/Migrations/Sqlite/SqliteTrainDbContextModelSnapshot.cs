@@ -139,6 +139,72 @@ namespace TrainService.Jobs.Data.Migrations.Sqlite
                     b.ToTable("graphs", (string)null);
                 });
 
+            modelBuilder.Entity("TrainService.Jobs.Data.RunAttemptRecord", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Device")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FailureKind")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Node")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("RunId", "Attempt");
+
+                    b.ToTable("run_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("TrainService.Jobs.Data.RunEventRecord", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasAnnotation("TrainService:Json", true);
+
+                    b.HasKey("RunId", "Sequence");
+
+                    b.ToTable("run_events", (string)null);
+                });
+
             modelBuilder.Entity("TrainService.Jobs.Data.RunRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -180,6 +246,9 @@ namespace TrainService.Jobs.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<long>("EstimatedMemoryBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("EventSequence")
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime?>("FinishedAt")
@@ -239,6 +308,24 @@ namespace TrainService.Jobs.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("TrainService.Jobs.Data.EpochMetricRecord", b =>
+                {
+                    b.HasOne("TrainService.Jobs.Data.RunRecord", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TrainService.Jobs.Data.RunAttemptRecord", b =>
+                {
+                    b.HasOne("TrainService.Jobs.Data.RunRecord", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TrainService.Jobs.Data.RunEventRecord", b =>
                 {
                     b.HasOne("TrainService.Jobs.Data.RunRecord", null)
                         .WithMany()

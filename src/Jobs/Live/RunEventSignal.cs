@@ -1,0 +1,95 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace TrainService.Jobs.Live;
+
+/// <summary>
+/// Tells every API instance that a run's stream moved on: after a durable event commits (the relay
+/// then reads it from the database) and for batch progress, which is sent whole and never stored.
+/// Best effort: a signal lost to a dropped connection is made up for by the relay's periodic
+/// catch-up, and a lost progress note by the next one.
+/// </summary>
+public interface IRunEventSignal
+{
+    void Committed(IRunEvent runEvent);
+
+    void Progress(BatchProgressEvent progress);
+}
+
+/// <summary>A signal as it travels: the event's run and sequence, and the payload for progress.</summary>
+public sealed record RunSignal(Guid RunId, long Sequence, BatchProgressEvent? Progress)
+{
+    public string Serialize() => JsonSerializer.Serialize(this, RunEventJson.Options);
+
+    public static RunSignal? Parse(string payload)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<RunSignal>(payload, RunEventJson.Options);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>The embedded default's single process: a channel the API's relay reads.</summary>
+public sealed class InProcessRunEventSignal : IRunEventSignal
+{
+    readonly Channel<RunSignal> channel = Channel.CreateBounded<RunSignal>(
+        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+
+    public ChannelReader<RunSignal> Reader => channel.Reader;
+
+    public void Committed(IRunEvent runEvent) => channel.Writer.TryWrite(new RunSignal(runEvent.RunId, runEvent.Sequence, null));
+
+    public void Progress(BatchProgressEvent progress) => channel.Writer.TryWrite(new RunSignal(progress.RunId, progress.Sequence, progress));
+}
+
+/// <summary>Several processes on one PostgreSQL: NOTIFY on <see cref="Channel"/>, which every API instance LISTENs to.</summary>
+public sealed class PostgresRunEventSignal(NpgsqlDataSource dataSource, ILogger<PostgresRunEventSignal> logger) : IRunEventSignal, IAsyncDisposable
+{
+    public const string Channel = "trainservice_run_events";
+
+    // One sender in order, off the training thread: a notify never slows training down.
+    readonly Channel<RunSignal> outbox = System.Threading.Channels.Channel.CreateBounded<RunSignal>(
+        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    Task? sender;
+
+    public void Committed(IRunEvent runEvent) => Send(new RunSignal(runEvent.RunId, runEvent.Sequence, null));
+
+    public void Progress(BatchProgressEvent progress) => Send(new RunSignal(progress.RunId, progress.Sequence, progress));
+
+    void Send(RunSignal signal)
+    {
+        outbox.Writer.TryWrite(signal);
+        lock (outbox) sender ??= Task.Run(SendAllAsync);
+    }
+
+    async Task SendAllAsync()
+    {
+        await foreach (var signal in outbox.Reader.ReadAllAsync())
+        {
+            try
+            {
+                await using var command = dataSource.CreateCommand("SELECT pg_notify(@channel, @payload)");
+                command.Parameters.AddWithValue("channel", Channel);
+                command.Parameters.AddWithValue("payload", signal.Serialize());
+                await command.ExecuteNonQueryAsync();
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                logger.LogDebug(e, "Could not signal run {RunId}'s event {Sequence}; relays catch up on their own.", signal.RunId, signal.Sequence);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        outbox.Writer.TryComplete();
+        if (sender is not null) await sender.WaitAsync(TimeSpan.FromSeconds(2)).ContinueWith(_ => { });
+    }
+}
