@@ -167,6 +167,29 @@ public sealed class LiveMetricsTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task AutomaticReconnectAfterACutConnectionEndsUpWithEveryEventOnce()
+    {
+        await using var service = new ServiceFactory();
+        var baseUrl = StartOnKestrel(service);
+        using var client = ClientOf(baseUrl);
+        await using var proxy = new TcpProxy(baseUrl);
+        var dataset = await client.UploadAsync(ThreeHeadsData(1024));
+        var id = (await client.PostJsonAsync("/api/runs", ThreeHeadsRequest(dataset, epochs: 6, batchSize: 8))).Body.GetProperty("id").GetGuid();
+
+        await using var live = await LiveClient.ConnectAsync(proxy.Url);
+        await live.SubscribeAsync(id);
+        await live.WaitForAsync(e => e.RunId == id && e.Kind == "EpochEnd" && e.Payload.GetProperty("epoch").GetInt32() == 1, TimeSpan.FromSeconds(60));
+        proxy.CutAll();
+        await live.WaitForAsync(e => e.RunId == id && LiveClient.IsStatus(e, "succeeded", "failed"), TimeSpan.FromSeconds(90));
+        await Task.Delay(300);
+
+        Assert.True(live.Reconnects >= 1, "the client reconnected by itself");
+        var run = await client.GetJsonAsync($"/api/runs/{id}");
+        Assert.Equal(Enumerable.Range(1, (int)run.GetProperty("sequence").GetInt64()).Select(i => (long)i), live.Durable(id).Select(e => e.Sequence));
+        Assert.Equal(Enumerable.Range(1, 6), live.Durable(id).Where(e => e.Kind == "EpochEnd").Select(e => e.Payload.GetProperty("epoch").GetInt32()));
+    }
+
+    [Fact]
     public async Task UnknownRunIsAHubErrorThatNamesTheRun()
     {
         await using var service = new ServiceFactory();
