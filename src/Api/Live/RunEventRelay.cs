@@ -76,8 +76,9 @@ public sealed class RunEventRelay(IServiceProvider services, RunStreams streams,
             {
                 try
                 {
-                    if (signal.Progress is { } progress) await streams.ProgressAsync(progress, stoppingToken);
-                    else await streams.CommittedAsync(signal.RunId, signal.Sequence, stoppingToken);
+                    var carried = signal.Event;
+                    if (carried is BatchProgressEvent progress) await streams.ProgressAsync(progress, stoppingToken);
+                    else if (signal.Kind != RunEventKinds.BatchProgress) await streams.CommittedAsync(signal.RunId, signal.Sequence, carried, stoppingToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

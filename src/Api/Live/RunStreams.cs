@@ -98,22 +98,34 @@ public sealed class RunStreams(IServiceScopeFactory scopes, IHubContext<Training
             if (streams.TryGetValue(runId, out var stream) && --stream.Subscribers <= 0) streams.Remove(runId);
     }
 
-    /// <summary>A run's stream moved on (a signal): relays what is new to its subscribers here, and to those watching every run.</summary>
-    public async Task CommittedAsync(Guid runId, long sequence, CancellationToken cancellationToken)
+    /// <summary>
+    /// A run's stream moved on (a signal): relays what is new to its subscribers here, and to those
+    /// watching every run. The event the signal carries is sent as it is when it is the next one
+    /// the subscribers expect; otherwise (a signal lost or too big to carry) the database says what is new.
+    /// </summary>
+    public async Task CommittedAsync(Guid runId, long sequence, IRunEvent? carried, CancellationToken cancellationToken)
     {
         Stream? stream;
         lock (streams) streams.TryGetValue(runId, out stream);
         if (stream is null && watchingAll.IsEmpty) return;
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<TrainDbContext>();
+        TrainDbContext Db() => scope.ServiceProvider.GetRequiredService<TrainDbContext>();
         if (!watchingAll.IsEmpty)
-            foreach (var runEvent in await RunEventLog.ReadAsync(db, runId, sequence - 1, sequence, cancellationToken))
+            foreach (var runEvent in carried is not null ? [carried] : await RunEventLog.ReadAsync(Db(), runId, sequence - 1, sequence, cancellationToken))
                 await hub.Clients.Group(AllRunsGroup).SendAsync(RunEventJson.KindOf(runEvent), runEvent, cancellationToken);
         if (stream is null) return;
         await stream.Lock.WaitAsync(cancellationToken);
         try
         {
-            await CatchUpLockedAsync(db, runId, stream, cancellationToken);
+            if (carried is not null && carried.Sequence == stream.Relayed + 1)
+            {
+                await hub.Clients.Group(GroupOf(runId)).SendAsync(RunEventJson.KindOf(carried), carried, cancellationToken);
+                stream.Relayed = carried.Sequence;
+            }
+            else if (carried is null || carried.Sequence > stream.Relayed)
+            {
+                await CatchUpLockedAsync(Db(), runId, stream, cancellationToken);
+            }
         }
         finally
         {

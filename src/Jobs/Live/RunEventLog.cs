@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
 using TrainService.Jobs.Data;
 
 namespace TrainService.Jobs.Live;
@@ -11,11 +12,17 @@ namespace TrainService.Jobs.Live;
 /// </summary>
 public static class RunEventLog
 {
-    public static async Task<T> AppendAsync<T>(TrainDbContext db, Guid runId, Func<long, T> create, DateTime now, CancellationToken cancellationToken)
+    /// <param name="alsoSet">More of the run's columns to set in the same statement (the epoch the event tells of).</param>
+    /// <remarks>Entities added to <paramref name="db"/> before the call are saved with the event, in one batch.</remarks>
+    public static async Task<T> AppendAsync<T>(TrainDbContext db, Guid runId, Func<long, T> create, DateTime now, CancellationToken cancellationToken,
+        Action<UpdateSettersBuilder<RunRecord>>? alsoSet = null)
         where T : IRunEvent
     {
-        await db.Runs.Where(r => r.Id == runId)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.EventSequence, r => r.EventSequence + 1), cancellationToken);
+        await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(s =>
+        {
+            s.SetProperty(r => r.EventSequence, r => r.EventSequence + 1);
+            alsoSet?.Invoke(s);
+        }, cancellationToken);
         var sequence = await db.Runs.Where(r => r.Id == runId).Select(r => r.EventSequence).SingleAsync(cancellationToken);
         var runEvent = create(sequence);
         db.RunEvents.Add(new RunEventRecord

@@ -18,9 +18,23 @@ public interface IRunEventSignal
     void Progress(BatchProgressEvent progress);
 }
 
-/// <summary>A signal as it travels: the event's run and sequence, and the payload for progress.</summary>
-public sealed record RunSignal(Guid RunId, long Sequence, BatchProgressEvent? Progress)
+/// <summary>
+/// A signal as it travels: the event's run and sequence, and the event itself when it is small
+/// enough for a NOTIFY payload (PostgreSQL's limit is 8000 bytes), which spares the relay a read.
+/// Batch progress always travels whole.
+/// </summary>
+public sealed record RunSignal(Guid RunId, long Sequence, string Kind, string? Payload)
 {
+    const int MaxPayloadChars = 7000;
+
+    public static RunSignal Of(IRunEvent runEvent)
+    {
+        var payload = RunEventJson.Serialize(runEvent);
+        return new RunSignal(runEvent.RunId, runEvent.Sequence, RunEventJson.KindOf(runEvent), payload.Length <= MaxPayloadChars ? payload : null);
+    }
+
+    public IRunEvent? Event => Payload is null ? null : RunEventJson.Deserialize(Kind, Payload);
+
     public string Serialize() => JsonSerializer.Serialize(this, RunEventJson.Options);
 
     public static RunSignal? Parse(string payload)
@@ -44,9 +58,9 @@ public sealed class InProcessRunEventSignal : IRunEventSignal
 
     public ChannelReader<RunSignal> Reader => channel.Reader;
 
-    public void Committed(IRunEvent runEvent) => channel.Writer.TryWrite(new RunSignal(runEvent.RunId, runEvent.Sequence, null));
+    public void Committed(IRunEvent runEvent) => channel.Writer.TryWrite(RunSignal.Of(runEvent));
 
-    public void Progress(BatchProgressEvent progress) => channel.Writer.TryWrite(new RunSignal(progress.RunId, progress.Sequence, progress));
+    public void Progress(BatchProgressEvent progress) => channel.Writer.TryWrite(RunSignal.Of(progress));
 }
 
 /// <summary>Several processes on one PostgreSQL: NOTIFY on <see cref="Channel"/>, which every API instance LISTENs to.</summary>
@@ -59,9 +73,9 @@ public sealed class PostgresRunEventSignal(NpgsqlDataSource dataSource, ILogger<
         new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
     Task? sender;
 
-    public void Committed(IRunEvent runEvent) => Send(new RunSignal(runEvent.RunId, runEvent.Sequence, null));
+    public void Committed(IRunEvent runEvent) => Send(RunSignal.Of(runEvent));
 
-    public void Progress(BatchProgressEvent progress) => Send(new RunSignal(progress.RunId, progress.Sequence, progress));
+    public void Progress(BatchProgressEvent progress) => Send(RunSignal.Of(progress));
 
     void Send(RunSignal signal)
     {

@@ -61,16 +61,14 @@ public sealed class RunRecorder(
             // A commit whose answer was lost to a dropped connection did happen: do not record the epoch twice.
             if (await db.Runs.AnyAsync(r => r.Id == runId && r.Epoch >= epoch)) return;
             await using var transaction = await db.Database.BeginTransactionAsync();
-            older = await db.Checkpoints.Where(c => c.RunId == runId && c.Epoch != epoch).ToListAsync();
+            // Rows of this epoch cannot exist yet: they commit together with the run's epoch, checked above.
+            older = await db.Checkpoints.Where(c => c.RunId == runId).ToListAsync();
             db.Checkpoints.RemoveRange(older);
-            await db.Checkpoints.Where(c => c.RunId == runId && c.Epoch == epoch).ExecuteDeleteAsync();
-            await db.EpochMetrics.Where(m => m.RunId == runId && m.Epoch == epoch).ExecuteDeleteAsync();
             db.Checkpoints.Add(new CheckpointRecord { RunId = runId, Epoch = epoch, Sha256 = sha256, SizeBytes = size, CreatedAt = now });
             db.EpochMetrics.Add(new EpochMetricRecord { RunId = runId, Epoch = epoch, Metrics = logs, RecordedAt = now });
-            await db.SaveChangesAsync();
-            await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Epoch, epoch).SetProperty(r => r.LatestMetrics, logs));
             recorded = await RunEventLog.AppendAsync(db, runId,
-                next => new EpochEndEvent(runId, next, epoch, result.Epochs, result.Logs, HeadsOf(result), now), now, CancellationToken.None);
+                next => new EpochEndEvent(runId, next, epoch, result.Epochs, result.Logs, HeadsOf(result), now), now, CancellationToken.None,
+                s => s.SetProperty(r => r.Epoch, epoch).SetProperty(r => r.LatestMetrics, logs));
             await transaction.CommitAsync();
         });
         if (recorded is null) return;
