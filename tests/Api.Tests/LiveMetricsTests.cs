@@ -137,6 +137,29 @@ public sealed class LiveMetricsTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task EveryApiInstanceStreamsTheRunsTrainedBehindAnother()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var trainer = new ServiceFactory(database, new Dictionary<string, string?> { ["TrainService:Worker:NodeName"] = "behind-first" });
+        var firstUrl = StartOnKestrel(trainer);
+        await using var second = new ServiceFactory(database, new Dictionary<string, string?> { ["TrainService:Worker:Enabled"] = "false" }, trainer.DataDir);
+        var secondUrl = StartOnKestrel(second);
+        using var client = ClientOf(firstUrl);
+        await using var onFirst = await LiveClient.ConnectAsync(firstUrl);
+        await using var onSecond = await LiveClient.ConnectAsync(secondUrl);
+
+        var dataset = await client.UploadAsync(ThreeHeadsData(256));
+        var id = (await client.PostJsonAsync("/api/runs", ThreeHeadsRequest(dataset, epochs: 3))).Body.GetProperty("id").GetGuid();
+        await onFirst.SubscribeAsync(id);
+        await onSecond.SubscribeAsync(id);
+        foreach (var live in new[] { onFirst, onSecond })
+            await live.WaitForAsync(e => e.RunId == id && LiveClient.IsStatus(e, "succeeded", "failed"), TimeSpan.FromSeconds(60));
+        await Task.Delay(300);
+        Assert.Equal(onFirst.Durable(id).Select(e => (e.Kind, e.Sequence)), onSecond.Durable(id).Select(e => (e.Kind, e.Sequence)));
+        Assert.Equal(3, onSecond.Durable(id).Count(e => e.Kind == "EpochEnd"));
+    }
+
+    [Fact]
     public async Task EmbeddedDefaultStreamsInProcessAndAReconnectingClientResumesWithoutGapOrDuplicate()
     {
         await using var service = new ServiceFactory();
