@@ -12,7 +12,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN dotnet publish src/Api/Api.csproj -c Release -o /app -p:TorchBackend=cpu
+# The dashboard first (into src/Api/dashboard), then the API without running npm again.
+RUN cd src/Dashboard && npm ci --no-audit --no-fund && npm run build
+RUN dotnet publish src/Api/Api.csproj -c Release -o /app -p:TorchBackend=cpu -p:BuildDashboard=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble AS api
 WORKDIR /app

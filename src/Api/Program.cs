@@ -21,9 +21,10 @@ builder.AddLiveMetrics();
 var app = builder.Build();
 
 app.UseApiErrors();
+app.UseWebDashboard();
 app.MapOpenApi();
 app.MapScalarApiReference();
-app.MapTrainServiceDashboard();
+app.MapHangfireDashboard();
 
 app.MapGraphsApi();
 app.MapDatasetsApi();

@@ -41,8 +41,23 @@ public static class ApiServices
         return app;
     }
 
+    /// <summary>The web dashboard (src/Dashboard, built into the content root's dashboard/ folder) at /: index.html and its assets.</summary>
+    public static WebApplication UseWebDashboard(this WebApplication app)
+    {
+        var folder = Path.Combine(app.Environment.ContentRootPath, "dashboard");
+        if (!Directory.Exists(folder))
+        {
+            app.Logger.LogWarning("No dashboard at {Folder}: build src/Api (it runs npm in src/Dashboard) to serve it.", folder);
+            return app;
+        }
+        var files = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(folder);
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
+        return app;
+    }
+
     /// <summary>Hangfire's dashboard at /hangfire: read-only unless the caller is authenticated.</summary>
-    public static WebApplication MapTrainServiceDashboard(this WebApplication app)
+    public static WebApplication MapHangfireDashboard(this WebApplication app)
     {
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {

@@ -23,7 +23,8 @@ public sealed record RunDetails(
     JsonNode MemoryEstimate,
     [property: Description("inputs, targets, compile and fit as accepted.")] JsonNode Config,
     [property: Description("The sequence number of the run's last durable live event: subscribe from here (SubscribeRun) to follow on without a gap.")] long Sequence,
-    [property: Description("Each start of the run on a worker (GET /api/runs/{id} only).")] IReadOnlyList<RunAttempt>? Attempts);
+    [property: Description("Each start of the run on a worker (GET /api/runs/{id} only).")] IReadOnlyList<RunAttempt>? Attempts,
+    [property: Description("The lowest val_loss over the finished epochs (GET /api/runs only; null without validation).")] double? BestValLoss = null);
 
 /// <param name="Outcome">Null while it trains; then succeeded, failed, canceled, released (its worker shut down and gave it back), lost (its worker went silent) or retried.</param>
 /// <param name="FailureKind">For failed, lost and retried attempts: infrastructure, device, numerics, request or internal.</param>
@@ -35,10 +36,11 @@ public sealed record EpochLogs(int Epoch, [property: Description("Keras's epoch 
 
 public static class RunMapping
 {
-    public static RunDetails AsDetails(this RunRecord run, IReadOnlyList<RunAttemptRecord>? attempts = null) => new(
+    public static RunDetails AsDetails(this RunRecord run, IReadOnlyList<RunAttemptRecord>? attempts = null, double? bestValLoss = null) => new(
         run.Id, run.Status.Name(), run.GraphId, run.DatasetId, run.Device, run.Epoch, run.Epochs,
         run.LatestMetrics is null ? null : JsonNode.Parse(run.LatestMetrics),
         run.CreatedAt, run.StartedAt, run.FinishedAt, run.Node, run.Error, run.CancelRequested,
         run.EstimatedMemoryBytes, JsonNode.Parse(run.MemoryEstimate)!, JsonNode.Parse(run.Config)!, run.EventSequence,
-        attempts?.Select(a => new RunAttempt(a.Attempt, a.Node, a.Device, a.StartedAt, a.EndedAt, a.Outcome, a.FailureKind, a.Error)).ToList());
+        attempts?.Select(a => new RunAttempt(a.Attempt, a.Node, a.Device, a.StartedAt, a.EndedAt, a.Outcome, a.FailureKind, a.Error)).ToList(),
+        bestValLoss);
 }

@@ -123,7 +123,16 @@ public static class RunsApi
         int skip = Math.Max(0, offset ?? 0), take = Math.Clamp(limit ?? 50, 1, 500);
         var total = await runs.CountAsync(cancellationToken);
         var page = await runs.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new RunPage(page.Select(r => r.AsDetails()).ToList(), total, skip, take));
+        var ids = page.Select(r => r.Id).ToList();
+        var epochs = await db.EpochMetrics.AsNoTracking().Where(m => ids.Contains(m.RunId)).Select(m => new { m.RunId, m.Metrics }).ToListAsync(cancellationToken);
+        var best = epochs.GroupBy(m => m.RunId).ToDictionary(g => g.Key, g => g.Select(m => ValLoss(m.Metrics)).Where(v => v is not null).Min());
+        return TypedResults.Ok(new RunPage(page.Select(r => r.AsDetails(bestValLoss: best.GetValueOrDefault(r.Id))).ToList(), total, skip, take));
+    }
+
+    static double? ValLoss(string metrics)
+    {
+        using var logs = System.Text.Json.JsonDocument.Parse(metrics);
+        return logs.RootElement.TryGetProperty("val_loss", out var value) && value.ValueKind == System.Text.Json.JsonValueKind.Number ? value.GetDouble() : null;
     }
 
     public static async Task<Results<Ok<RunDetails>, ProblemHttpResult>> Get(Guid id, TrainDbContext db, CancellationToken cancellationToken)
