@@ -1,4 +1,5 @@
 using Scalar.AspNetCore;
+using TrainService.Api.Access;
 using TrainService.Api.Datasets;
 using TrainService.Api.Graphs;
 using TrainService.Api.Infrastructure;
@@ -18,13 +19,21 @@ builder.AddApiServices();
 // Live metrics: SignalR hub, run streams, and the relay of workers' events.
 builder.AddLiveMetrics();
 
+// API keys and projects, the open install's loopback rule, the rate limit.
+builder.AddAccess();
+
 var app = builder.Build();
+
+// `-- keys create ...`: manage API keys from the command line, without serving.
+if (KeysCommand.IsCommand(args)) return await KeysCommand.RunAsync(app, args);
 
 app.UseApiErrors();
 app.UseWebDashboard();
-app.MapOpenApi();
-app.MapScalarApiReference();
+app.UseAccess();
+app.MapOpenApi().AllowAnonymous();
+app.MapScalarApiReference().AllowAnonymous();
 app.MapHangfireDashboard();
+app.MapAccessApi();
 
 app.MapGraphsApi();
 app.MapDatasetsApi();
@@ -32,5 +41,6 @@ app.MapRunsApi();
 app.MapLiveApi();
 
 app.Run();
+return Environment.ExitCode;
 
 public partial class Program;

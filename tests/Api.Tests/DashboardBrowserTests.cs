@@ -88,6 +88,41 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             Assert.True(new FileInfo(Path.Combine(screenshots, name + ".png")).Length > 10_000, name);
     }
 
+    [Fact]
+    public async Task DashboardSignsInWithAKeyThatStaysOutOfPageUrls()
+    {
+        Assert.True(File.Exists(Chromium), "Chromium is missing: apt-get install chromium chromium-driver (.ci/run does).");
+        var root = TestData.RepositoryRoot();
+        var screenshots = Directory.CreateDirectory(Path.Combine(root, "TestResults", "dashboard")).FullName;
+        const string adminKey = "admin-key-for-the-dashboard-sign-in-test-0123456789";
+        await using var service = new ServiceFactory(settings: new Dictionary<string, string?> { ["TrainService:Access:AdminKey"] = adminKey });
+        var baseUrl = LiveMetricsTests.StartOnKestrel(service);
+        using var admin = LiveMetricsTests.ClientOf(baseUrl);
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminKey);
+        var key = (await admin.PostJsonAsync("/api/admin/keys", """{"name": "browser", "project": "delta"}""")).Body.GetProperty("key").GetString()!;
+        using var client = LiveMetricsTests.ClientOf(baseUrl);
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        var dataset = await client.UploadAsync(LiveMetricsTests.ThreeHeadsData(128));
+        var run = (await client.PostJsonAsync("/api/runs", LiveMetricsTests.ThreeHeadsRequest(dataset, epochs: 2))).Body.GetProperty("id").GetGuid();
+        await client.WaitForRunAsync(run, TimeSpan.FromSeconds(60), "succeeded");
+
+        var config = Path.Combine(Directory.CreateTempSubdirectory("trainservice-browser-").FullName, "config.json");
+        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new
+        {
+            baseUrl, chromium = Chromium, dashboardDir = Path.Combine(root, "src", "Dashboard"), screenshots, key, runId = run,
+        }));
+        var (exitCode, text) = await RunNodeAsync(Path.Combine(root, "tests", "Api.Tests", "Browser", "signin.mjs"), config);
+        output.WriteLine(text);
+        var resultLine = text.Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+        Assert.True(exitCode == 0 && resultLine is not null, text);
+        var result = JsonDocument.Parse(resultLine![7..]).RootElement;
+        Assert.True(result.GetProperty("signInShown").GetBoolean());
+        Assert.Equal(1, result.GetProperty("rows").GetInt32());
+        Assert.DoesNotContain(key, result.GetProperty("location").GetString());
+        Assert.True(result.GetProperty("stored").GetBoolean());
+        Assert.All(result.GetProperty("urlsWithKey").EnumerateArray(), path => Assert.StartsWith("/hubs/training", path.GetString()));
+    }
+
     static async Task<(int ExitCode, string Output)> RunNodeAsync(string script, string config)
     {
         var start = new ProcessStartInfo("node", $"\"{script}\" \"{config}\"") { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -28,6 +28,7 @@ public sealed class OpenApiTests : IAsyncLifetime
             "post /api/runs", "get /api/runs", "get /api/runs/{id}", "get /api/runs/{id}/metrics", "get /api/runs/{id}/tensorboard", "post /api/runs/{id}/cancel",
             "get /api/runs/{id}/weights", "post /api/runs/{id}/predict", "post /api/runs/{id}/evaluate",
             "get /api/runs/{id}/export",
+            "post /api/admin/keys", "get /api/admin/keys", "delete /api/admin/keys/{id}",
         };
         Assert.Equal(expected.Order(), operations.Select(o => $"{o.Method} {o.Path}").Order());
         foreach (var (path, method, operation) in operations)

@@ -43,7 +43,8 @@ public static class DatasetsApi
     }
 
     public static async Task<Results<Created<DatasetDetails>, ValidationProblem, ProblemHttpResult>> Upload(
-        HttpRequest request, TrainDbContext db, BlobStore blobs, IOptions<StorageOptions> storage, TimeProvider clock, CancellationToken cancellationToken)
+        HttpRequest request, TrainDbContext db, BlobStore blobs, IOptions<StorageOptions> storage, IOptions<LimitsOptions> limits, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
             || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
@@ -103,6 +104,12 @@ public static class DatasetsApi
         {
             return Problems.Validation("/file", e.Message, "The dataset file cannot be read.");
         }
+        var most = limits.Value;
+        if (arrays.Count > most.MaxDatasetArrays)
+            return Problems.Validation("/file", $"The file holds {arrays.Count} arrays; a dataset may hold {most.MaxDatasetArrays} (TrainService:Limits:MaxDatasetArrays).", "The dataset is too large.");
+        long elements = arrays.Sum(a => a.Shape.Aggregate(1L, (product, d) => product * d));
+        if (elements > most.MaxDatasetElements)
+            return Problems.Validation("/file", $"The file holds {elements:N0} values; a dataset may hold {most.MaxDatasetElements:N0} (TrainService:Limits:MaxDatasetElements).", "The dataset is too large.");
 
         var record = new DatasetRecord
         {

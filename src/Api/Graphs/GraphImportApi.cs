@@ -44,7 +44,8 @@ public static class GraphImportApi
     }
 
     public static async Task<Results<Created<GraphImported>, ValidationProblem, ProblemHttpResult>> Import(
-        HttpRequest request, TrainDbContext db, BlobStore blobs, IOptions<StorageOptions> storage, TimeProvider clock, CancellationToken cancellationToken)
+        HttpRequest request, TrainDbContext db, BlobStore blobs, IOptions<StorageOptions> storage, IOptions<LimitsOptions> limits, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         var limit = storage.Value.MaxUploadBytes;
         if (request.ContentLength > limit) return Problems.TooLarge(limit);
@@ -67,6 +68,10 @@ public static class GraphImportApi
             return Problems.Validation(e.Errors, $"The model file '{model.FileName}' cannot be imported.");
         }
 
+        if (imported.Graph.TotalParams > limits.Value.MaxGraphParams)
+        {
+            return Problems.Validation("/model", $"The model has {imported.Graph.TotalParams:N0} parameters; this service takes at most {limits.Value.MaxGraphParams:N0} (TrainService:Limits:MaxGraphParams).");
+        }
         var record = GraphsApi.Store(db, imported.Graph, clock);
         if (imported.Weights is { } weights) GraphWeights.Write(blobs, record.Id, weights);
         await db.SaveChangesAsync(cancellationToken);

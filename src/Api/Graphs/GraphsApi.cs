@@ -1,10 +1,12 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using TrainService.Api.Infrastructure;
 using TrainService.Engine.Graph;
 using TrainService.Engine.Summary;
 using TrainService.Jobs.Data;
+using TrainService.Jobs.Hosting;
 
 namespace TrainService.Api.Graphs;
 
@@ -44,26 +46,26 @@ public static class GraphsApi
     }
 
     /// <summary>Validates the graph at <paramref name="pointer"/>; on errors, diagnostics hold them all.</summary>
-    public static ModelGraph? Validate(JsonNode? json, DiagnosticBag diagnostics, string pointer = "") =>
-        GraphBuilder.TryBuild(json, diagnostics, pointer);
+    public static ModelGraph? Validate(JsonNode? json, DiagnosticBag diagnostics, LimitsOptions limits, string pointer = "") =>
+        GraphBuilder.TryBuild(json, diagnostics, pointer, limits.Graph);
 
-    public static async Task<Results<Ok<ModelSummary>, ValidationProblem, ProblemHttpResult>> Summarize(HttpRequest request, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<ModelSummary>, ValidationProblem, ProblemHttpResult>> Summarize(HttpRequest request, IOptions<LimitsOptions> limits, CancellationToken cancellationToken)
     {
         var (json, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null) return problem;
         var diagnostics = new DiagnosticBag();
-        var graph = Validate(json, diagnostics);
+        var graph = Validate(json, diagnostics, limits.Value);
         if (graph is null) return Problems.Validation(diagnostics.Errors, "The graph is not valid.");
         return TypedResults.Ok(ModelSummary.Of(graph));
     }
 
     public static async Task<Results<Created<GraphCreated>, ValidationProblem, ProblemHttpResult>> Create(
-        HttpRequest request, TrainDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        HttpRequest request, TrainDbContext db, IOptions<LimitsOptions> limits, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (json, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null) return problem;
         var diagnostics = new DiagnosticBag();
-        var graph = Validate(json, diagnostics);
+        var graph = Validate(json, diagnostics, limits.Value);
         if (graph is null) return Problems.Validation(diagnostics.Errors, "The graph is not valid.");
         var record = Store(db, graph, clock);
         await db.SaveChangesAsync(cancellationToken);

@@ -56,21 +56,22 @@ public static class ApiServices
         return app;
     }
 
-    /// <summary>Hangfire's dashboard at /hangfire: read-only unless the caller is authenticated.</summary>
+    /// <summary>
+    /// Hangfire's dashboard at /hangfire, for admin keys only (open it once as
+    /// /hangfire?access_token=KEY: the key is then kept in an HttpOnly cookie for that path).
+    /// </summary>
     public static WebApplication MapHangfireDashboard(this WebApplication app)
     {
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
-            Authorization = [new AllowAllDashboardAuthorization()],
-            IsReadOnlyFunc = context => context.GetHttpContext().User.Identity?.IsAuthenticated != true,
+            Authorization = [new AdminDashboardAuthorization()],
             DisplayStorageConnectionString = false,
-        }, app.Services.GetRequiredService<JobStorage>());
+        }, app.Services.GetRequiredService<JobStorage>()).RequireAuthorization(Access.AccessApi.AdminPolicy);
         return app;
     }
 
-    /// <summary>Everyone may look; <see cref="DashboardOptions.IsReadOnlyFunc"/> keeps the buttons for authenticated users.</summary>
-    sealed class AllowAllDashboardAuthorization : IDashboardAuthorizationFilter
+    sealed class AdminDashboardAuthorization : IDashboardAuthorizationFilter
     {
-        public bool Authorize(DashboardContext context) => true;
+        public bool Authorize(DashboardContext context) => Access.Callers.IsAdmin(context.GetHttpContext().User);
     }
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TrainService.Jobs.Hosting;
 using TrainService.Jobs.Data;
 using TrainService.Jobs.Live;
 
@@ -12,9 +14,13 @@ namespace TrainService.Api.Live;
 /// and joining the group happen under it too, so a subscriber gets every event once, in order,
 /// whether it arrives in the replay or live. Only runs with subscribers here are followed.
 /// </summary>
-public sealed class RunStreams(IServiceScopeFactory scopes, IHubContext<TrainingHub> hub, ILogger<RunStreams> logger)
+public sealed class RunStreams(IServiceScopeFactory scopes, IHubContext<TrainingHub> hub, IOptions<LimitsOptions> limits, ILogger<RunStreams> logger)
 {
+    /// <summary>Admin watchers of every run.</summary>
     public const string AllRunsGroup = "runs";
+
+    /// <summary>Watchers of every run of one project.</summary>
+    public static string ProjectGroupOf(string project) => "runs:" + project;
 
     public static string GroupOf(Guid runId) => "run:" + runId.ToString("N");
 
@@ -30,20 +36,27 @@ public sealed class RunStreams(IServiceScopeFactory scopes, IHubContext<Training
 
     readonly Dictionary<Guid, Stream> streams = [];
     readonly ConcurrentDictionary<string, ConcurrentDictionary<Guid, bool>> runsOf = new();
-    readonly ConcurrentDictionary<string, bool> watchingAll = new();
+    /// <summary>Connections watching every run: the project they are kept to ("" for admin keys).</summary>
+    readonly ConcurrentDictionary<string, string> watchingAll = new();
 
     public int FollowedRuns
     {
         get { lock (streams) return streams.Count; }
     }
 
-    public async Task<bool> SubscribeAsync(string connectionId, Guid runId, long afterSequence, CancellationToken cancellationToken)
+    /// <param name="project">The caller's project (null: an admin key, every project); a run of another is not found.</param>
+    public async Task<bool> SubscribeAsync(string connectionId, Guid runId, long afterSequence, string? project, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TrainDbContext>();
+        db.Project = project;
         if (!await db.Runs.AnyAsync(r => r.Id == runId, cancellationToken)) return false;
 
-        bool added = runsOf.GetOrAdd(connectionId, _ => new()).TryAdd(runId, true);
+        var following = runsOf.GetOrAdd(connectionId, _ => new());
+        int most = limits.Value.MaxSubscriptionsPerConnection;
+        if (!following.ContainsKey(runId) && following.Count >= most)
+            throw new HubException($"This connection follows {following.Count} runs, the most one may (TrainService:Limits:MaxSubscriptionsPerConnection); unsubscribe from one first.");
+        bool added = following.TryAdd(runId, true);
         Stream stream;
         lock (streams)
         {
@@ -71,16 +84,16 @@ public sealed class RunStreams(IServiceScopeFactory scopes, IHubContext<Training
         if (runsOf.TryGetValue(connectionId, out var runs) && runs.TryRemove(runId, out _)) Release(runId);
     }
 
-    public async Task SubscribeAllAsync(string connectionId, CancellationToken cancellationToken)
+    public async Task SubscribeAllAsync(string connectionId, string? project, CancellationToken cancellationToken)
     {
-        await hub.Groups.AddToGroupAsync(connectionId, AllRunsGroup, cancellationToken);
-        watchingAll[connectionId] = true;
+        await hub.Groups.AddToGroupAsync(connectionId, project is null ? AllRunsGroup : ProjectGroupOf(project), cancellationToken);
+        watchingAll[connectionId] = project ?? "";
     }
 
     public async Task UnsubscribeAllAsync(string connectionId)
     {
-        await hub.Groups.RemoveFromGroupAsync(connectionId, AllRunsGroup);
-        watchingAll.TryRemove(connectionId, out _);
+        if (watchingAll.TryRemove(connectionId, out var project))
+            await hub.Groups.RemoveFromGroupAsync(connectionId, project.Length == 0 ? AllRunsGroup : ProjectGroupOf(project));
     }
 
     /// <summary>SignalR drops a closed connection from its groups; what is left is our count.</summary>
@@ -110,9 +123,9 @@ public sealed class RunStreams(IServiceScopeFactory scopes, IHubContext<Training
         if (stream is null && watchingAll.IsEmpty) return;
         await using var scope = scopes.CreateAsyncScope();
         TrainDbContext Db() => scope.ServiceProvider.GetRequiredService<TrainDbContext>();
-        if (!watchingAll.IsEmpty)
+        if (!watchingAll.IsEmpty && await Db().Runs.Where(r => r.Id == runId).Select(r => r.Project).FirstOrDefaultAsync(cancellationToken) is { } runProject)
             foreach (var runEvent in carried is not null ? [carried] : await RunEventLog.ReadAsync(Db(), runId, sequence - 1, sequence, cancellationToken))
-                await hub.Clients.Group(AllRunsGroup).SendAsync(RunEventJson.KindOf(runEvent), runEvent, cancellationToken);
+                await hub.Clients.Groups(AllRunsGroup, ProjectGroupOf(runProject)).SendAsync(RunEventJson.KindOf(runEvent), runEvent, cancellationToken);
         if (stream is null) return;
         await stream.Lock.WaitAsync(cancellationToken);
         try

@@ -34,13 +34,13 @@ public static class RunRequest
     static readonly string[] Keys = ["graphId", "graph", "datasetId", "inputs", "targets", "compile", "fit", "device", "initialWeights"];
 
     public static async Task<AcceptedRun?> CheckAsync(JsonNode? json, TrainDbContext db, BlobStore blobs, DeviceOptions devices, StorageOptions storage,
-        DiagnosticBag diagnostics, CancellationToken cancellationToken)
+        LimitsOptions limits, DiagnosticBag diagnostics, CancellationToken cancellationToken)
     {
         if (JsonBody.Object(json, "", diagnostics) is not { } root) return null;
         foreach (var (key, _) in root)
             if (!Keys.Contains(key)) diagnostics.Error("/" + key, $"Unknown field '{key}'. A run request has {string.Join(", ", Keys)}.");
 
-        var (graph, storedGraph) = await GraphAsync(root, db, diagnostics, cancellationToken);
+        var (graph, storedGraph) = await GraphAsync(root, db, limits, diagnostics, cancellationToken);
         var dataset = await DatasetAsync(root, db, diagnostics, cancellationToken);
         var compile = JsonBody.Object(root["compile"], "/compile", diagnostics);
         var fit = JsonBody.Object(root["fit"], "/fit", diagnostics, required: false) ?? [];
@@ -48,7 +48,9 @@ public static class RunRequest
         var initialWeights = InitialWeights(root["initialWeights"], storedGraph, diagnostics);
         // ModelCheckpoint callbacks write under the run's folder; the parser only checks their paths stay inside.
         var settings = compile is null ? null : TrainingSettings.Check(graph, compile, fit, Path.Combine(blobs.Root, "runs"), diagnostics);
-        if (graph is null || dataset is null || compile is null || settings is null || device is null) return null;
+        if (settings is not null && settings.Epochs > limits.MaxEpochs)
+            diagnostics.Error("/fit/epochs", $"epochs is {settings.Epochs}; this service trains at most {limits.MaxEpochs} (TrainService:Limits:MaxEpochs).");
+        if (graph is null || dataset is null || compile is null || settings is null || device is null || diagnostics.HasErrors) return null;
 
         var arrays = dataset.ArrayDescriptions().ToDictionary(a => a.Name);
         var inputs = Mapping(root["inputs"], "/inputs", graph.Inputs.Select(i => i.Name), "graph input", arrays, diagnostics);
@@ -103,7 +105,7 @@ public static class RunRequest
             : diagnostic.Pointer,
     };
 
-    static async Task<(ModelGraph?, GraphRecord?)> GraphAsync(JsonObject root, TrainDbContext db, DiagnosticBag diagnostics, CancellationToken cancellationToken)
+    static async Task<(ModelGraph?, GraphRecord?)> GraphAsync(JsonObject root, TrainDbContext db, LimitsOptions limits, DiagnosticBag diagnostics, CancellationToken cancellationToken)
     {
         switch (root["graphId"], root["graph"])
         {
@@ -114,7 +116,7 @@ public static class RunRequest
                 diagnostics.Error("/graph", "Give graphId or graph, not both.");
                 return (null, null);
             case (null, var inline):
-                return (GraphsApi.Validate(inline, diagnostics, "/graph"), null);
+                return (GraphsApi.Validate(inline, diagnostics, limits, "/graph"), null);
             case (var idNode, null):
                 if (Id(idNode, "/graphId", diagnostics) is not { } id) return (null, null);
                 var stored = await db.Graphs.AsNoTracking().FirstOrDefaultAsync(g => g.Id == id, cancellationToken);

@@ -62,12 +62,12 @@ public static class RunsApi
 
     public static async Task<Results<AcceptedAtRoute<RunDetails>, ValidationProblem, ProblemHttpResult>> Create(
         HttpRequest request, TrainDbContext db, RunQueue queue, BlobStore blobs, IOptions<DeviceOptions> devices, IOptions<StorageOptions> storage,
-        IRunEventSignal signal, TimeProvider clock, CancellationToken cancellationToken)
+        IOptions<LimitsOptions> limits, IRunEventSignal signal, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (json, problem) = await JsonBody.ReadAsync(request, cancellationToken);
         if (problem is not null) return problem;
         var diagnostics = new DiagnosticBag();
-        var accepted = await RunRequest.CheckAsync(json, db, blobs, devices.Value, storage.Value, diagnostics, cancellationToken);
+        var accepted = await RunRequest.CheckAsync(json, db, blobs, devices.Value, storage.Value, limits.Value, diagnostics, cancellationToken);
         if (accepted is null) return Problems.Validation(diagnostics.Errors, "The run request is not valid.");
 
         var graph = accepted.StoredGraph ?? GraphsApi.Store(db, accepted.Graph, clock);

@@ -10,8 +10,17 @@ export class ApiError extends Error {
   }
 }
 
+// The API key lives in this tab's sessionStorage only: never in a URL, gone when the tab closes.
+const keyName = "trainservice.apiKey";
+export const apiKey = {
+  get: () => sessionStorage.getItem(keyName),
+  set: (key) => sessionStorage.setItem(keyName, key),
+  clear: () => sessionStorage.removeItem(keyName),
+};
+
 async function request(method, path, body) {
   const init = { method, headers: {} };
+  if (apiKey.get()) init.headers.Authorization = `Bearer ${apiKey.get()}`;
   if (body instanceof FormData) init.body = body;
   else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -22,6 +31,19 @@ async function request(method, path, body) {
   const json = text ? JSON.parse(text) : null;
   if (!response.ok) throw new ApiError(response.status, json);
   return json;
+}
+
+/** A file the API serves (weights, TensorBoard zip), fetched with the key and saved by the browser. */
+export async function download(path, fileName) {
+  const response = await fetch(path, { headers: apiKey.get() ? { Authorization: `Bearer ${apiKey.get()}` } : {} });
+  if (!response.ok) {
+    const text = await response.text();
+    throw new ApiError(response.status, text ? JSON.parse(text) : null);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: fileName });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export const api = {

@@ -1,4 +1,5 @@
 import * as signalR from "@microsoft/signalr";
+import { apiKey } from "./api.js";
 
 // One connection to /hubs/training for the whole page. Handlers register per event; a run's
 // subscription remembers the highest durable sequence seen, and after an automatic reconnect the
@@ -10,7 +11,8 @@ let watchingAll = false;
 let stateListener = () => {};
 
 const connection = new signalR.HubConnectionBuilder()
-  .withUrl("/hubs/training")
+  // Browsers cannot put headers on WebSockets: the client sends the key as the access_token query, which the API takes on the hub's path only.
+  .withUrl("/hubs/training", { accessTokenFactory: () => apiKey.get() ?? "" })
   .withAutomaticReconnect([0, 500, 1000, 2000, 5000, 10000])
   .configureLogging(signalR.LogLevel.Warning)
   .build();
@@ -33,7 +35,16 @@ connection.onreconnected(async () => {
 });
 connection.onclose(() => stateListener("offline"));
 
-const started = connection.start().then(() => stateListener("live")).catch(() => stateListener("offline"));
+let started = connection.start().then(() => stateListener("live")).catch(() => stateListener("offline"));
+
+/** After signing in or out: connect again with the new key. */
+export async function restart() {
+  await connection.stop();
+  lastSeen.clear();
+  watchingAll = false;
+  started = connection.start().then(() => stateListener("live")).catch(() => stateListener("offline"));
+  await started;
+}
 
 export function onLiveState(listener) {
   stateListener = listener;

@@ -1,5 +1,5 @@
 import "./style.css";
-import { api, ApiError } from "./api.js";
+import { api, ApiError, apiKey, download } from "./api.js";
 import * as live from "./live.js";
 import { HeadCharts, groupByHead, headsOf, compareChart } from "./charts.js";
 import { drawGraph } from "./diagram.js";
@@ -37,8 +37,24 @@ async function route() {
     else if (parts[0] === "graphs" && parts[1]) leave = await graphPage(parts[1]);
     else leave = await runsPage(params);
   } catch (error) {
-    page.innerHTML = `<section class="card error-box"><h2>Something went wrong</h2><p>${escape(error.message)}</p></section>`;
+    if (error instanceof ApiError && error.status === 401) signInPage(error);
+    else page.innerHTML = `<section class="card error-box"><h2>Something went wrong</h2><p>${escape(error.message)}</p></section>`;
   }
+}
+
+// Signing in: the key goes to sessionStorage (this tab only) and every call's Authorization header.
+function signInPage(error) {
+  page.innerHTML = `<form id="sign-in" class="card sign-in">
+    <h1>Sign in</h1>
+    <p class="muted">This service needs an API key. ${apiKey.get() ? `<span class="field-error">${escape(error.message)}</span>` : ""}</p>
+    <label>API key <input id="api-key" type="password" autocomplete="off" size="60" /></label>
+    <button type="submit" class="primary">Sign in</button></form>`;
+  page.querySelector("#sign-in").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    apiKey.set(page.querySelector("#api-key").value.trim());
+    await live.restart();
+    route();
+  });
 }
 window.addEventListener("hashchange", route);
 route();
@@ -129,8 +145,8 @@ async function runPage(id) {
         <span id="run-status" class="status ${run.status}">${run.status}</span>
         <span class="muted">graph <a href="#/graphs/${run.graphId}">${escape(graph.name)}</a> · ${escape(run.node ?? "no node yet")} / ${run.device}</span>
         <span class="spacer"></span>
-        <a class="button" href="/api/runs/${id}/weights" download>Download weights</a>
-        <a class="button" href="/api/runs/${id}/tensorboard" download>TensorBoard files</a>
+        <button id="download-weights">Download weights</button>
+        <button id="download-tensorboard">TensorBoard files</button>
         <button id="cancel-run" ${run.status === "queued" || run.status === "running" ? "" : "hidden"}>Cancel</button></div>
       <div id="run-progress">${progress(run.epoch, run.epochs)}</div>
       <div id="batch-progress" class="muted">${run.status === "running" ? "waiting for the first batches…" : ""}</div>
@@ -160,6 +176,9 @@ async function runPage(id) {
     charts.add(epoch, groupByHead(metrics, heads));
     page.querySelector("#charts-empty").hidden = true;
   };
+  const save = (path, name) => download(path, name).catch((error) => alert(error.message));
+  page.querySelector("#download-weights").addEventListener("click", () => save(`/api/runs/${id}/weights`, `run-${id}.safetensors`));
+  page.querySelector("#download-tensorboard").addEventListener("click", () => save(`/api/runs/${id}/tensorboard`, `run-${id}-tensorboard.zip`));
   page.querySelector("#cancel-run").addEventListener("click", async (e) => {
     e.target.disabled = true;
     await api.cancel(id).catch(() => {});

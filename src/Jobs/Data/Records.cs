@@ -5,6 +5,9 @@ public sealed class GraphRecord
 {
     public Guid Id { get; set; }
 
+    /// <summary>The project it belongs to: only keys of that project (and admin keys) see it.</summary>
+    public string Project { get; set; } = Projects.Default;
+
     public required string Name { get; set; }
 
     public required string Spec { get; set; }
@@ -18,6 +21,9 @@ public sealed class GraphRecord
 public sealed class DatasetRecord
 {
     public Guid Id { get; set; }
+
+    /// <summary>The project it belongs to: only keys of that project (and admin keys) see it.</summary>
+    public string Project { get; set; } = Projects.Default;
 
     public required string Name { get; set; }
 
@@ -56,6 +62,9 @@ public static class RunStatuses
 public sealed class RunRecord
 {
     public Guid Id { get; set; }
+
+    /// <summary>The project it belongs to: only keys of that project (and admin keys) see it.</summary>
+    public string Project { get; set; } = Projects.Default;
 
     public Guid GraphId { get; set; }
 
@@ -217,4 +226,31 @@ public sealed class CheckpointRecord
     public long SizeBytes { get; set; }
 
     public DateTime CreatedAt { get; set; }
+}
+
+public static class Projects
+{
+    /// <summary>Where everything goes on an open (keyless) install, and what admin keys create in.</summary>
+    public const string Default = "default";
+}
+
+/// <summary>An API key: only its SHA-256 is stored; the key itself is shown once, when created.</summary>
+public sealed class ApiKeyRecord
+{
+    public Guid Id { get; set; }
+
+    public required string Name { get; set; }
+
+    /// <summary>The project the key reaches; null for an admin key, which reaches every project and the admin endpoints.</summary>
+    public string? Project { get; set; }
+
+    /// <summary>The key's first characters, to tell keys apart in lists and logs without revealing them.</summary>
+    public required string Prefix { get; set; }
+
+    /// <summary>SHA-256 of the key, lower-case hex. Keys are 256 random bits: a fast hash is enough.</summary>
+    public required string Hash { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime? RevokedAt { get; set; }
 }

@@ -30,11 +30,49 @@ public abstract class TrainDbContext(DbContextOptions options) : DbContext(optio
 
     public DbSet<RunAttemptRecord> RunAttempts => Set<RunAttemptRecord>();
 
+    public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
+
+    /// <summary>
+    /// The project this context works for: graphs, datasets and runs of other projects are filtered
+    /// out of every query (and update), and new ones are stamped with it. Null (workers, admin keys,
+    /// an open install): every project, new records in the default one.
+    /// </summary>
+    public string? Project { get; set; }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        StampProject();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        StampProject();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    void StampProject()
+    {
+        foreach (var entry in ChangeTracker.Entries().Where(e => e.State == EntityState.Added))
+        {
+            var project = Project ?? Projects.Default;
+            switch (entry.Entity)
+            {
+                case GraphRecord graph when Project is not null: graph.Project = project; break;
+                case DatasetRecord dataset when Project is not null: dataset.Project = project; break;
+                case RunRecord run when Project is not null: run.Project = project; break;
+            }
+        }
+    }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<GraphRecord>(graph =>
         {
             graph.ToTable("graphs");
+            graph.Property(g => g.Project).HasMaxLength(64).HasDefaultValue(Projects.Default);
+            graph.HasIndex(g => g.Project);
+            graph.HasQueryFilter(g => Project == null || g.Project == Project);
             graph.Property(g => g.Name).HasMaxLength(128);
             Json(graph.Property(g => g.Spec));
             graph.HasIndex(g => g.CreatedAt);
@@ -43,6 +81,9 @@ public abstract class TrainDbContext(DbContextOptions options) : DbContext(optio
         modelBuilder.Entity<DatasetRecord>(dataset =>
         {
             dataset.ToTable("datasets");
+            dataset.Property(d => d.Project).HasMaxLength(64).HasDefaultValue(Projects.Default);
+            dataset.HasIndex(d => d.Project);
+            dataset.HasQueryFilter(d => Project == null || d.Project == Project);
             dataset.Property(d => d.Name).HasMaxLength(256);
             dataset.Property(d => d.FileName).HasMaxLength(256);
             dataset.Property(d => d.Format).HasMaxLength(8);
@@ -55,6 +96,9 @@ public abstract class TrainDbContext(DbContextOptions options) : DbContext(optio
         modelBuilder.Entity<RunRecord>(run =>
         {
             run.ToTable("runs");
+            run.Property(r => r.Project).HasMaxLength(64).HasDefaultValue(Projects.Default);
+            run.HasIndex(r => new { r.Project, r.Status });
+            run.HasQueryFilter(r => Project == null || r.Project == Project);
             run.Property(r => r.Status).HasConversion<string>().HasMaxLength(16);
             run.Property(r => r.Device).HasMaxLength(16);
             run.Property(r => r.Node).HasMaxLength(256);
@@ -85,6 +129,16 @@ public abstract class TrainDbContext(DbContextOptions options) : DbContext(optio
             checkpoint.Property(c => c.Sha256).HasMaxLength(64);
             checkpoint.HasIndex(c => c.Sha256);
             checkpoint.HasOne<RunRecord>().WithMany().HasForeignKey(c => c.RunId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<ApiKeyRecord>(key =>
+        {
+            key.ToTable("api_keys");
+            key.Property(k => k.Name).HasMaxLength(128);
+            key.Property(k => k.Project).HasMaxLength(64);
+            key.Property(k => k.Prefix).HasMaxLength(16);
+            key.Property(k => k.Hash).HasMaxLength(64);
+            key.HasIndex(k => k.Hash).IsUnique();
         });
 
         modelBuilder.Entity<RunEventRecord>(runEvent =>

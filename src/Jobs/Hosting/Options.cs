@@ -104,3 +104,57 @@ public sealed class DeviceOptions
     public long MemoryOf(string device) =>
         device == "cuda" ? CudaMemoryBytes : CpuMemoryBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 }
+
+/// <summary>Access (section TrainService:Access): API keys. With no key at all, the service is open and listens on loopback only.</summary>
+public sealed class AccessOptions
+{
+    public const string Section = "TrainService:Access";
+
+    /// <summary>
+    /// An admin key given by the operator (e.g. from a secret store) rather than created through the
+    /// API: a fresh install that must listen beyond loopback starts with it. At least 32 characters.
+    /// </summary>
+    [MinLength(32)]
+    public string? AdminKey { get; set; }
+}
+
+/// <summary>Limits (section TrainService:Limits): what one request, dataset, graph, project or key may take.</summary>
+public sealed class LimitsOptions
+{
+    public const string Section = "TrainService:Limits";
+
+    /// <summary>Arrays in one dataset file (.npz members, CSV columns).</summary>
+    [Range(1, 1_000_000)]
+    public int MaxDatasetArrays { get; set; } = 1024;
+
+    /// <summary>Values in one dataset, all arrays together.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxDatasetElements { get; set; } = 4L << 30;
+
+    /// <summary>Nodes in one graph (nested graphs count separately).</summary>
+    [Range(1, 1_000_000)]
+    public int MaxGraphNodes { get; set; } = 10_000;
+
+    /// <summary>Parameters of one graph, nested models included.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxGraphParams { get; set; } = 500_000_000;
+
+    /// <summary>Epochs one run may ask for.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxEpochs { get; set; } = 10_000;
+
+    /// <summary>Runs of one project trained at once; more wait in the queue (never refused).</summary>
+    [Range(1, 10_000)]
+    public int MaxRunningRunsPerProject { get; set; } = 4;
+
+    /// <summary>Requests per minute per API key (per client address on an open install); more get 429 with Retry-After.</summary>
+    [Range(1, 1_000_000)]
+    public int RequestsPerMinute { get; set; } = 1200;
+
+    /// <summary>The graph engine's limits from these.</summary>
+    public TrainService.Engine.Graph.GraphLimits Graph => new() { MaxNodes = MaxGraphNodes, MaxParams = MaxGraphParams };
+
+    /// <summary>Runs one hub connection may follow at once.</summary>
+    [Range(1, 100_000)]
+    public int MaxSubscriptionsPerConnection { get; set; } = 100;
+}

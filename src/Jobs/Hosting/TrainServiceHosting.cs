@@ -33,6 +33,8 @@ public static class TrainServiceHosting
             .Validate(o => o.StaleAfter > o.HeartbeatInterval * 4, "TrainService:Worker:StaleAfter must be well above HeartbeatInterval.")
             .ValidateOnStart();
         services.AddOptions<DeviceOptions>().BindConfiguration(DeviceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AccessOptions>().BindConfiguration(AccessOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<BlobStore>();
         services.AddSingleton(TimeProvider.System);

@@ -26,7 +26,8 @@ namespace TrainService.Jobs.Runs;
 [AutomaticRetry(Attempts = 0)]
 public sealed class TrainRunJob(
     IServiceScopeFactory scopes, RunTrainer trainer, WorkerNode node, RunQueue queue, IRunEventSignal signal, DatabaseRetry retry,
-    IOptions<WorkerOptions> options, IHostApplicationLifetime lifetime, TimeProvider clock, ILogger<TrainRunJob> logger)
+    IBackgroundJobClient jobs, IOptions<WorkerOptions> options, IOptions<LimitsOptions> limits, IHostApplicationLifetime lifetime, TimeProvider clock,
+    ILogger<TrainRunJob> logger)
 {
     public async Task RunAsync(Guid runId)
     {
@@ -112,6 +113,7 @@ public sealed class TrainRunJob(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TrainDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await ProjectIsFullAsync(db, runId, staleBefore, cancellationToken)) return null;
         // One statement, so two workers can never both win.
         int claimed = await db.Runs
             .Where(r => r.Id == runId && !r.CancelRequested
@@ -156,6 +158,26 @@ public sealed class TrainRunJob(
         await transaction.CommitAsync(cancellationToken);
         signal.Committed(running);
         return new Claim(run.Attempts, running.Sequence, run.EstimatedMemoryBytes);
+    }
+
+    /// <summary>
+    /// A project trains at most TrainService:Limits:MaxRunningRunsPerProject runs at once: a run
+    /// over that stays queued and its job comes back in a few seconds. Claims of one project are
+    /// taken one at a time (an advisory lock on PostgreSQL; SQLite has one writer anyway).
+    /// </summary>
+    async Task<bool> ProjectIsFullAsync(TrainDbContext db, Guid runId, DateTime staleBefore, CancellationToken cancellationToken)
+    {
+        var run = await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => new { r.Project, r.Status, r.Device }).FirstOrDefaultAsync(cancellationToken);
+        if (run is null || run.Status != RunStatus.Queued) return false;
+        if (db is PostgresTrainDbContext)
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"trainservice:project:" + run.Project}))", cancellationToken);
+        int most = limits.Value.MaxRunningRunsPerProject;
+        int running = await db.Runs.CountAsync(r => r.Project == run.Project && r.Id != runId && r.Status == RunStatus.Running
+            && r.HeartbeatAt != null && r.HeartbeatAt >= staleBefore, cancellationToken);
+        if (running < most) return false;
+        jobs.Schedule<TrainRunJob>(run.Device, job => job.RunAsync(runId), TimeSpan.FromSeconds(2));
+        logger.LogInformation("Run {RunId} waits: project {Project} trains {Running} runs, the most it may at once.", runId, run.Project, running);
+        return true;
     }
 
     /// <summary>

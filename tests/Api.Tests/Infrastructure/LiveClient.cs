@@ -72,10 +72,10 @@ public sealed class LiveClient : IAsyncDisposable
         };
     }
 
-    public static async Task<LiveClient> ConnectAsync(string baseUrl, bool messagePack = false)
+    public static async Task<LiveClient> ConnectAsync(string baseUrl, bool messagePack = false, string? apiKey = null)
     {
         var builder = new HubConnectionBuilder()
-            .WithUrl(new Uri(new Uri(baseUrl), "/hubs/training"))
+            .WithUrl(new Uri(new Uri(baseUrl), "/hubs/training"), o => { if (apiKey is not null) o.AccessTokenProvider = () => Task.FromResult<string?>(apiKey); })
             .WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)])
             .AddJsonProtocol(o => o.PayloadSerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals);
         if (messagePack) builder.AddMessagePackProtocol();
