@@ -22,6 +22,9 @@ builder.AddLiveMetrics();
 // API keys and projects, the open install's loopback rule, the rate limit.
 builder.AddAccess();
 
+// Health endpoints, OpenTelemetry metrics (Prometheus) and traces.
+builder.AddObservability();
+
 var app = builder.Build();
 
 // `-- keys create ...`: manage API keys from the command line, without serving.
@@ -34,6 +37,7 @@ app.MapOpenApi().AllowAnonymous();
 app.MapScalarApiReference().AllowAnonymous();
 app.MapHangfireDashboard();
 app.MapAccessApi();
+app.MapObservability();
 
 app.MapGraphsApi();
 app.MapDatasetsApi();

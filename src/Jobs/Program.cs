@@ -1,4 +1,5 @@
 using TrainService.Jobs.Hosting;
+using TrainService.Jobs.Telemetry;
 
 // A standalone worker node: same database and data folder as the API, no HTTP. Settings come from
 // the environment (ConnectionStrings__Postgres, TrainService__DataDir, TrainService__Worker__...),
@@ -7,4 +8,5 @@ var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
 builder.AddTrainServiceCore();
 builder.AddTrainWorker();
+builder.AddWorkerTelemetry();
 builder.Build().Run();

@@ -51,6 +51,10 @@ public sealed class WorkerOptions
     [Range(1, 256)]
     public int? Concurrency { get; set; }
 
+    /// <summary>A standalone worker's Prometheus port (http://+:PORT/metrics); none when unset.</summary>
+    [Range(1, 65535)]
+    public int? MetricsPort { get; set; }
+
     /// <summary>Name of this node in runs' records (default: the host name).</summary>
     public string? NodeName { get; set; }
 

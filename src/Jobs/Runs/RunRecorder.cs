@@ -6,6 +6,7 @@ using TrainService.Engine.Training.Callbacks;
 using TrainService.Jobs.Data;
 using TrainService.Jobs.Live;
 using TrainService.Jobs.Storage;
+using TrainService.Jobs.Telemetry;
 
 namespace TrainService.Jobs.Runs;
 
@@ -17,8 +18,8 @@ namespace TrainService.Jobs.Runs;
 /// stored; a loss that is not finite stops training (the run fails as a numerics failure).
 /// </summary>
 public sealed class RunRecorder(
-    Guid runId, KerasModel model, long sequence, IServiceScopeFactory scopes, BlobStore blobs, IRunEventSignal signal, DatabaseRetry retry,
-    TimeProvider clock) : ITrainingObserver
+    Guid runId, KerasModel model, long sequence, string node, string device, IServiceScopeFactory scopes, BlobStore blobs, IRunEventSignal signal,
+    DatabaseRetry retry, TimeProvider clock) : ITrainingObserver
 {
     /// <summary>Non-finite values (a diverged loss) are written as "NaN", "Infinity", as Keras's JSON logs do.</summary>
     public static readonly JsonSerializerOptions LogJson = RunEventJson.Options;
@@ -28,6 +29,9 @@ public sealed class RunRecorder(
     readonly TensorBoardLog tensorBoard = new(TensorBoardLog.DirectoryOf(blobs, runId));
     long lastSequence = sequence;
     DateTimeOffset lastProgress = DateTimeOffset.MinValue;
+    long samples;
+
+    public void TrainingStarted(TrainingStarted started) => samples = started.Samples;
 
     public void BatchProgress(BatchProgress progress)
     {
@@ -51,6 +55,8 @@ public sealed class RunRecorder(
             (sha256, size) = temp.CommitAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
         tensorBoard.Write(result);
+        TrainingTelemetry.EpochEnded(node, device, result.Duration, samples);
+        System.Diagnostics.Activity.Current?.AddEvent(new("epoch", tags: new() { ["epoch"] = epoch, ["loss"] = result.Logs.GetValueOrDefault("loss") }));
 
         EpochEndEvent? recorded = null;
         List<CheckpointRecord> older = [];

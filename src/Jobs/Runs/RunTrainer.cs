@@ -18,7 +18,7 @@ namespace TrainService.Jobs.Runs;
 public sealed class RunTrainer(IServiceScopeFactory scopes, BlobStore blobs, IRunEventSignal signal, DatabaseRetry retry, TimeProvider clock)
 {
     /// <param name="sequence">The run's last durable event (the claim's RunStatus), which batch progress refers to.</param>
-    public void Train(Guid runId, long sequence, CancellationToken cancellationToken)
+    public void Train(Guid runId, long sequence, string node, CancellationToken cancellationToken)
     {
         RunRecord run = null!;
         CheckpointRecord? checkpoint = null;
@@ -52,7 +52,7 @@ public sealed class RunTrainer(IServiceScopeFactory scopes, BlobStore blobs, IRu
 
         using var arrays = DatasetArrays.Load(blobs, dataset, config.ArrayNames);
         var data = arrays.FitData(config.Inputs, config.Targets);
-        var recorder = new RunRecorder(runId, model, sequence, scopes, blobs, signal, retry, clock);
+        var recorder = new RunRecorder(runId, model, sequence, node, run.Device, scopes, blobs, signal, retry, clock);
         model.Fit(data, fit with { InitialEpoch = model.CompletedEpochs }, recorder, cancellationToken);
     }
 }

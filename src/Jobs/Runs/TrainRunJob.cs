@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using TrainService.Jobs.Data;
 using TrainService.Jobs.Hosting;
 using TrainService.Jobs.Live;
+using TrainService.Jobs.Telemetry;
 
 namespace TrainService.Jobs.Runs;
 
@@ -41,6 +42,9 @@ public sealed class TrainRunJob(
             return;
         }
 
+        logger.LogInformation("Run {RunId} attempt {Attempt} starts on {Node} ({Device}).", runId, claim.Attempt, node.Name, node.Device);
+        using var span = TrainingTelemetry.Source.StartActivity("train run");
+        span?.SetTag("run.id", runId).SetTag("run.attempt", claim.Attempt).SetTag("node", node.Name).SetTag("device", node.Device);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         using var watching = new CancellationTokenSource();
         var watch = WatchAsync(runId, stop, watching.Token);
@@ -48,7 +52,7 @@ public sealed class TrainRunJob(
         try
         {
             // Training holds a thread for as long as it runs: a dedicated one, not the pool's.
-            await Task.Factory.StartNew(() => trainer.Train(runId, claim.Sequence, stop.Token), CancellationToken.None,
+            await Task.Factory.StartNew(() => trainer.Train(runId, claim.Sequence, node.Name, stop.Token), CancellationToken.None,
                 TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         catch (Exception e)
@@ -73,6 +77,9 @@ public sealed class TrainRunJob(
         if (ending.Kind == FailureKinds.Infrastructure && claim.Attempt < options.Value.MaxAttempts)
             ending = ending with { Outcome = AttemptOutcomes.Retried, Status = RunStatus.Queued };
         await retry.RunAsync("record how the run ended", () => EndAsync(runId, claim.Attempt, ending), CancellationToken.None);
+        TrainingTelemetry.AttemptEnded(node.Device, ending.Outcome, ending.Kind);
+        logger.LogInformation("Run {RunId} attempt {Attempt} ended: {Outcome}.", runId, claim.Attempt, ending.Outcome);
+        span?.SetTag("run.outcome", ending.Outcome).SetStatus(ending.Outcome == AttemptOutcomes.Failed ? System.Diagnostics.ActivityStatusCode.Error : System.Diagnostics.ActivityStatusCode.Ok, ending.Error);
         if (ending.Status == RunStatus.Queued)
         {
             // Given back (this worker stops) or to be tried again: queued at once, for any node to take.

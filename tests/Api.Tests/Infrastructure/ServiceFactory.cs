@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace TrainService.Api.Tests.Infrastructure;
 
@@ -8,7 +9,9 @@ namespace TrainService.Api.Tests.Infrastructure;
 /// on the embedded default (SQLite + in-memory Hangfire + in-process worker) otherwise.
 /// </summary>
 /// <param name="dataDir">A data folder to start on (another service's, kept for a restart); a new one by default. Deleted on dispose either way.</param>
-public sealed class ServiceFactory(string? postgres = null, IReadOnlyDictionary<string, string?>? settings = null, string? dataDir = null) : WebApplicationFactory<Program>
+/// <param name="logging">A log sink to add (a test that reads what the service logs).</param>
+public sealed class ServiceFactory(string? postgres = null, IReadOnlyDictionary<string, string?>? settings = null, string? dataDir = null,
+    ILoggerProvider? logging = null) : WebApplicationFactory<Program>
 {
     public string DataDir { get; } = dataDir ?? Directory.CreateTempSubdirectory("trainservice-test-").FullName;
 
@@ -19,6 +22,7 @@ public sealed class ServiceFactory(string? postgres = null, IReadOnlyDictionary<
         builder.UseSetting("ConnectionStrings:Postgres", postgres ?? "");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
+        if (logging is not null) builder.ConfigureLogging(l => l.AddProvider(logging));
     }
 
     bool keepDataDir;
