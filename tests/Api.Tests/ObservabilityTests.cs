@@ -113,7 +113,7 @@ public sealed class ObservabilityTests
                     if (value is IEnumerable<KeyValuePair<string, object>> pairs)
                         foreach (var (k, v) in pairs) values[k] = v;
                 }, scope);
-                lock (owner.lines) owner.lines.Add((category, formatter(state, exception), scope));
+                lock (owner.lines) owner.lines.Add((category, formatter(state, exception) + (exception is null ? "" : "\n" + exception), scope));
             }
         }
     }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using TrainService.Engine;
 using TrainService.Engine.Graph;
 using TrainService.Jobs.Hosting;
 
@@ -13,7 +14,7 @@ namespace TrainService.Api.Infrastructure;
 /// </summary>
 public static class JsonBody
 {
-    static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = GraphSpecParser.MaxDepth, CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+    static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = GraphSpecParser.MaxDepth, CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false };
 
     public static async Task<(JsonNode? Json, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -32,7 +33,7 @@ public static class JsonBody
         if (buffer.Length == 0) return (null, Problems.FieldProblem("", "The request needs a JSON body."));
         try
         {
-            return (JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), documentOptions: DocumentOptions), null);
+            return (JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), documentOptions: DocumentOptions).EnsureText(), null);
         }
         catch (JsonException e)
         {

@@ -18,4 +18,7 @@ public sealed record DatasetLimits
     public int MaxCsvColumns { get; init; } = 10_000;
 
     public int MaxCsvFieldChars { get; init; } = 1_000;
+
+    /// <summary>Most bytes an .npz may unpack to, all members together, by their declared sizes (zip bombs stop here, before a byte is inflated).</summary>
+    public long MaxUnpackedBytes { get; init; } = 16L << 30;
 }

@@ -38,6 +38,9 @@ public static class NpzReader
             if (archive.Entries.Count > limits.MaxArrays)
                 throw new DatasetFormatException($"The archive has {archive.Entries.Count} members; at most {limits.MaxArrays} arrays are read.");
             if (archive.Entries.Count == 0) throw new DatasetFormatException("The archive holds no arrays.");
+            long unpacked = archive.Entries.Sum(e => e.Length);
+            if (unpacked > limits.MaxUnpackedBytes)
+                throw new DatasetFormatException($"The archive unpacks to {unpacked:N0} bytes; at most {limits.MaxUnpackedBytes:N0} are read.");
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var results = new List<T>();
             foreach (var entry in archive.Entries)

@@ -15,7 +15,7 @@ public static partial class GraphSpecParser
     public const int MaxDepth = 64;
 
     static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = false };
-    static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+    static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false };
 
     [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.\\-]{0,127}$")]
     private static partial Regex NamePattern();
@@ -27,7 +27,7 @@ public static partial class GraphSpecParser
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(json, NodeOptions, DocumentOptions);
+            node = JsonNode.Parse(json, NodeOptions, DocumentOptions).EnsureText();
         }
         catch (JsonException e)
         {
@@ -92,7 +92,7 @@ public static partial class GraphSpecParser
                     if (ReadString(outputArray[i], JsonPointer.Append(outputsPointer, i), diagnostics) is string o)
                         outputs.Add(o);
                 break;
-            case JsonValue v when v.TryGetValue<string>(out var single):
+            case JsonValue v when v.TryGetText(out var single):
                 outputs.Add(single);
                 break;
             case JsonArray:
@@ -181,7 +181,7 @@ public static partial class GraphSpecParser
                     if (ReadString(array[i], JsonPointer.Append(inputsPointer, i), diagnostics) is string reference)
                         inputs.Add(reference);
                 break;
-            case JsonValue v when v.TryGetValue<string>(out var single):
+            case JsonValue v when v.TryGetText(out var single):
                 inputs.Add(single);
                 break;
             default:
@@ -214,7 +214,7 @@ public static partial class GraphSpecParser
 
     static string? ReadString(JsonNode? node, string pointer, DiagnosticBag diagnostics)
     {
-        if (node is JsonValue v && v.TryGetValue<string>(out var s)) return s;
+        if (node is JsonValue v && v.TryGetText(out var s)) return s;
         diagnostics.Error(pointer, $"Expected a string, not {node?.ToJsonString() ?? "null"}.");
         return null;
     }

@@ -168,7 +168,7 @@ public static class KerasConfigWriter
         }
         foreach (var key in new[] { "activation", "recurrent_activation" })
         {
-            if (config[key] is not JsonValue v || !v.TryGetValue<string>(out var name)) continue;
+            if (config[key] is not JsonValue v || !v.TryGetText(out var name)) continue;
             switch (name)
             {
                 case "hard_sigmoid_keras2" when dialect == KerasDialect.Keras3:

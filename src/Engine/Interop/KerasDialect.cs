@@ -40,7 +40,7 @@ public static class KerasDialects
     /// </summary>
     public static KerasDialect Detect(JsonObject model, string? kerasVersion = null)
     {
-        kerasVersion ??= model["keras_version"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        kerasVersion ??= model["keras_version"] is JsonValue v && v.TryGetText(out var s) ? s : null;
         if (kerasVersion is not null)
         {
             if (kerasVersion.StartsWith("tfjs", StringComparison.OrdinalIgnoreCase)) return KerasDialect.TensorFlowJs;
@@ -48,10 +48,10 @@ public static class KerasDialects
             if (kerasVersion.StartsWith('2') || kerasVersion.StartsWith('1')) return KerasDialect.Keras2;
         }
         if (model.ContainsKey("module") || model.ContainsKey("registered_name")) return KerasDialect.Keras3;
-        if (model["config"]?["layers"] is JsonArray layers &&
-            layers.Any(l => l?["inbound_nodes"] is JsonArray nodes && nodes.Any(n => n is JsonObject)))
+        if ((model["config"] as JsonObject)?["layers"] is JsonArray layers &&
+            layers.Any(l => (l as JsonObject)?["inbound_nodes"] is JsonArray nodes && nodes.Any(n => n is JsonObject)))
             return KerasDialect.Keras3;
-        if (model["backend"] is JsonValue b && b.TryGetValue<string>(out var backend) && backend.Contains("js", StringComparison.OrdinalIgnoreCase))
+        if (model["backend"] is JsonValue b && b.TryGetText(out var backend) && backend.Contains("js", StringComparison.OrdinalIgnoreCase))
             return KerasDialect.TensorFlowJs;
         return KerasDialect.Keras2;
     }

@@ -25,7 +25,7 @@ public static class KerasH5
         {
             return H5File.Open(new MemoryStream(bytes, writable: false), false);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException || IsOversizedArray(e))
         {
             throw new KerasImportException(pointer, $"{what} is not a readable HDF5 file: {e.Message}");
         }
@@ -40,7 +40,7 @@ public static class KerasH5
         JsonNode? json;
         try
         {
-            json = JsonNode.Parse(text, documentOptions: KerasImporter.JsonOptions);
+            json = JsonNode.Parse(text, documentOptions: KerasImporter.JsonOptions).EnsureText();
         }
         catch (System.Text.Json.JsonException e)
         {
@@ -137,12 +137,19 @@ public static class KerasH5
         return stream.ToArray();
     }
 
+    /// <summary>Largest single weight read from a file (1 GiB, 268 million float32 values).</summary>
+    const long MaxWeightBytes = 1L << 30;
+
     static WeightArray? ReadDataset(IH5Group group, string name, string path, DiagnosticBag errors, string layer)
     {
         try
         {
             var dataset = group.Dataset(name);
             var shape = dataset.Space.Dimensions.Select(d => (long)d).ToArray();
+            // A damaged or hostile file may declare any size: refuse before allocating it.
+            double values = shape.Aggregate(1.0, (product, d) => product * d);
+            if (shape.Any(d => d < 0) || values * dataset.Type.Size > MaxWeightBytes)
+                throw new InvalidDataException($"it declares {values:G} values of {dataset.Type.Size} bytes, more than the {MaxWeightBytes:N0} bytes one weight may have");
             float[] data = dataset.Type.Class switch
             {
                 H5DataTypeClass.FloatingPoint when dataset.Type.Size == 4 => dataset.Read<float[]>(),
@@ -151,7 +158,7 @@ public static class KerasH5
             };
             return new WeightArray(shape, data);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException || IsOversizedArray(e))
         {
             errors.Error(path, $"The weight {path} of layer '{layer}' cannot be read: {e.Message}", layer);
             return null;
@@ -166,13 +173,21 @@ public static class KerasH5
     }
 
     /// <summary>Runs a read of the file, turning a failure of the library (a corrupt file) into an import error at <paramref name="pointer"/>.</summary>
+    /// <summary>
+    /// A damaged HDF5 header makes the reader ask for an array longer than .NET allows, which .NET
+    /// reports as OutOfMemoryException before allocating anything: that is the file's fault, not
+    /// the machine's, and is answered like any other damage. A real lack of memory still propagates.
+    /// </summary>
+    static bool IsOversizedArray(Exception e) =>
+        e is OutOfMemoryException && e.Message.Contains("Array dimensions exceeded supported range", StringComparison.Ordinal);
+
     static T Guard<T>(string pointer, string what, Func<T> read)
     {
         try
         {
             return read();
         }
-        catch (Exception e) when (e is not (OutOfMemoryException or KerasImportException))
+        catch (Exception e) when (e is not (OutOfMemoryException or KerasImportException) || IsOversizedArray(e))
         {
             throw new KerasImportException(pointer, $"{what} cannot be read from the HDF5 file: {e.Message}");
         }

@@ -41,7 +41,7 @@ public sealed record ImportedModel(
 /// </summary>
 public static class KerasImporter
 {
-    internal static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 256 };
+    internal static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 256, AllowDuplicateProperties = false };
 
     /// <param name="model">The model file's bytes (JSON, .keras zip or HDF5).</param>
     /// <param name="weightFiles">TensorFlow.js weight shards by file name, as the manifest names them.</param>
@@ -144,7 +144,7 @@ public static class KerasImporter
     {
         try
         {
-            return JsonNode.Parse(bytes, documentOptions: JsonOptions);
+            return JsonNode.Parse(bytes, documentOptions: JsonOptions).EnsureText();
         }
         catch (JsonException e)
         {
@@ -160,7 +160,7 @@ public static class KerasImporter
     {
         try
         {
-            return JsonNode.Parse(bytes, documentOptions: JsonOptions);
+            return JsonNode.Parse(bytes, documentOptions: JsonOptions).EnsureText();
         }
         catch (JsonException)
         {
@@ -168,22 +168,35 @@ public static class KerasImporter
         }
     }
 
+    /// <summary>Largest archive member read: a declared size above it (a zip bomb, a damaged directory) is refused before reading.</summary>
+    const long MaxEntryBytes = 1L << 30;
+
     static byte[]? ReadEntry(ZipArchive zip, string name, bool required)
     {
-        var entry = zip.GetEntry(name);
-        if (entry is null)
-        {
-            if (required) throw new KerasImportException("/" + name, $"The archive has no {name}; a .keras archive holds config.json, metadata.json and model.weights.h5.");
-            return null;
-        }
         try
         {
+            // The central directory is read on first use: a damaged one throws here.
+            var entry = zip.GetEntry(name);
+            if (entry is null)
+            {
+                if (required) throw new KerasImportException("/" + name, $"The archive has no {name}; a .keras archive holds config.json, metadata.json and model.weights.h5.");
+                return null;
+            }
+            if (entry.Length > MaxEntryBytes)
+                throw new KerasImportException("/" + name, $"{name} unpacks to {entry.Length:N0} bytes; at most {MaxEntryBytes:N0} are read.");
             using var stream = entry.Open();
             using var buffer = new MemoryStream();
-            stream.CopyTo(buffer);
+            var chunk = new byte[1 << 16];
+            int read;
+            while ((read = stream.Read(chunk)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > MaxEntryBytes)
+                    throw new KerasImportException("/" + name, $"{name} unpacks to more than the {MaxEntryBytes:N0} bytes its header declared.");
+            }
             return buffer.ToArray();
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException)
         {
             throw new KerasImportException("/" + name, $"{name} in the archive is damaged: {e.Message}");
         }

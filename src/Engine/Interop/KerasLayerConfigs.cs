@@ -70,7 +70,7 @@ public static class KerasLayerConfigs
     {
         foreach (var key in ActivationKeys)
         {
-            if (config[key] is JsonValue v && v.TryGetValue<string>(out var activation))
+            if (config[key] is JsonValue v && v.TryGetText(out var activation))
                 config[key] = Activation(activation, dialect);
             else if (config[key] is JsonObject custom)
                 errors.Error(JsonPointer.Append(pointer, key), $"Layer '{layer}' has a custom activation ({custom.ToJsonString()}); only Keras's built-in activations, written by name, can run here.", layer);

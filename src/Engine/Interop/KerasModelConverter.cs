@@ -345,7 +345,7 @@ public static class KerasModelConverter
         DType? InputDType(JsonNode? node, string pointer, string layer, bool integerAllowed)
         {
             // Keras 3 may write a dtype policy object; its config names the dtype.
-            var name = node is JsonObject policy ? Text(policy["config"]?["name"]) : Text(node);
+            var name = node is JsonObject policy ? Text((policy["config"] as JsonObject)?["name"]) : Text(node);
             if (name is null) return DType.Float32;
             if (DTypes.TryParse(name, out var dtype) && (integerAllowed || !dtype.IsInteger())) return dtype;
             if (name is "float16" or "float64" or "bfloat16" or "mixed_float16" or "mixed_bfloat16")
@@ -474,7 +474,7 @@ public static class KerasModelConverter
             switch (node)
             {
                 case JsonObject obj when Text(obj["class_name"]) == "__keras_tensor__":
-                    if (obj["config"]?["keras_history"] is JsonNode history)
+                    if ((obj["config"] as JsonObject)?["keras_history"] is JsonNode history)
                         tensors.Add((history, JsonPointer.Append(JsonPointer.Append(pointer, "config"), "keras_history"), true));
                     else
                         Errors.Error(pointer, "A __keras_tensor__ needs config.keras_history [layer, node_index, tensor_index].", consumer.Name);
@@ -563,7 +563,7 @@ public static class KerasModelConverter
         }
     }
 
-    internal static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+    internal static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetText(out var s) ? s : null;
 
     static int? Int(JsonNode? node) =>
         node is JsonValue v && v.TryGetValue<double>(out var d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue ? (int)d : null;

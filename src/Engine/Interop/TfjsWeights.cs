@@ -58,7 +58,7 @@ public static class TfjsWeights
                     complete = false;
                     break;
                 }
-                if (offset + count * width > buffer.Length)
+                if (count < 0 || count > (buffer.Length - offset) / width || offset + count * width > buffer.Length)
                 {
                     errors.Error(weightPointer, $"The weight files of group {g} end after {buffer.Length} bytes, before weight '{name}' {ShapeText(shape)} (it needs bytes {offset} to {offset + count * width}).", name);
                     complete = false;
@@ -97,8 +97,8 @@ public static class TfjsWeights
         if (quantization is not null)
         {
             // Affine quantization (tfjs-converter --quantize_uint8/uint16): value = q * scale + min.
-            var scale = quantization["scale"]?.GetValue<double>() ?? 1;
-            var min = quantization["min"]?.GetValue<double>() ?? 0;
+            var scale = quantization["scale"] is JsonValue sv && sv.TryGetValue<double>(out var sd) ? sd : 1;
+            var min = quantization["min"] is JsonValue mv && mv.TryGetValue<double>(out var md) ? md : 0;
             var wide = KerasModelConverter.Text(quantization["dtype"]) == "uint16";
             for (int i = 0; i < count; i++)
                 values[i] = (float)((wide ? BinaryPrimitives.ReadUInt16LittleEndian(bytes[(i * 2)..]) : bytes[i]) * scale + min);

@@ -30,7 +30,7 @@ public abstract class Layer
         Type = type;
         Config = config.Json;
         if (config.Raw("name") is JsonNode nameNode &&
-            !(nameNode is JsonValue v && v.TryGetValue<string>(out var configName) && configName == name))
+            !(nameNode is JsonValue v && v.TryGetText(out var configName) && configName == name))
             config.Error("name", $"config name {nameNode.ToJsonString()} differs from the node's name '{name}'; leave it out or make them equal.");
         Trainable = config.Bool("trainable", true);
         ReadDType(config);
@@ -44,8 +44,9 @@ public abstract class Layer
         if (raw is null) return;
         string? name = raw switch
         {
-            JsonValue v when v.TryGetValue<string>(out var s) => s,
-            JsonObject policy => policy["config"]?["name"]?.GetValue<string>(),
+            JsonValue v when v.TryGetText(out var s) => s,
+            // A dtype policy (Keras 3): {"class_name": "DTypePolicy", "config": {"name": "float32"}}.
+            JsonObject policy when policy["config"] is JsonObject c && c["name"] is JsonValue n && n.TryGetText(out var s) => s,
             _ => null,
         };
         if (name != "float32")

@@ -77,7 +77,7 @@ public static class ActivationConfig
     {
         var raw = config.Raw(key);
         if (raw is null) return defaultName == "linear" ? Config.Activation.Linear : Get(defaultName);
-        if (raw is JsonValue v && v.TryGetValue<string>(out var name))
+        if (raw is JsonValue v && v.TryGetText(out var name))
         {
             if (Config.Activation.TryGet(name, out var activation)) return activation;
             config.Error(key, $"Unknown activation '{name}'. Known: {string.Join(", ", Config.Activation.Names)}.");

@@ -80,8 +80,10 @@ public abstract class Initializer
     {
         problem = null;
         var scale = KerasObject.Number(c, "scale", 1.0);
-        var mode = c["mode"]?.GetValue<string>() ?? "fan_in";
-        var distribution = c["distribution"]?.GetValue<string>() ?? "truncated_normal";
+        // A value that is not a string is no mode or distribution Keras knows: reported below like any unknown one.
+        var mode = c["mode"] is null ? "fan_in" : c["mode"] is JsonValue mv && mv.TryGetText(out var ms) ? ms : c["mode"]!.ToJsonString();
+        var distribution = c["distribution"] is null ? "truncated_normal"
+            : c["distribution"] is JsonValue dv && dv.TryGetText(out var ds) ? ds : c["distribution"]!.ToJsonString();
         FanMode? m = mode switch { "fan_in" => FanMode.FanIn, "fan_out" => FanMode.FanOut, "fan_avg" => FanMode.FanAvg, _ => null };
         Distribution? d = distribution switch
         {

@@ -14,7 +14,7 @@ internal static class KerasObject
         problem = null;
         config = new JsonObject();
         name = "";
-        if (node is JsonValue v && v.TryGetValue<string>(out var s))
+        if (node is JsonValue v && v.TryGetText(out var s))
         {
             name = Canonical(s);
             return true;
@@ -27,7 +27,7 @@ internal static class KerasObject
                     problem = $"unknown key '{key}' (expected class_name and config)";
                     return false;
                 }
-            if (obj["class_name"] is not JsonValue cn || !cn.TryGetValue<string>(out var className))
+            if (obj["class_name"] is not JsonValue cn || !cn.TryGetText(out var className))
             {
                 problem = "class_name is missing";
                 return false;

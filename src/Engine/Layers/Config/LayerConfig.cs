@@ -104,7 +104,7 @@ public sealed class LayerConfig(JsonObject json, string pointer, string node, Di
     public string String(string key, string defaultValue, params string[] allowed)
     {
         if (!TryGet(key, out var value)) return defaultValue;
-        if (value is not JsonValue v || !v.TryGetValue<string>(out var s))
+        if (value is not JsonValue v || !v.TryGetText(out var s))
         {
             Error(key, $"'{key}' must be a string, not {value.ToJsonString()}.");
             return defaultValue;

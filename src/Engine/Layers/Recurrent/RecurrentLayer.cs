@@ -117,7 +117,7 @@ public abstract class RecurrentLayer : Layer
     {
         var raw = config.Raw("use_cudnn");
         if (raw is null) return;
-        if (raw is JsonValue v && (v.TryGetValue<bool>(out _) || (v.TryGetValue<string>(out var s) && s == "auto"))) return;
+        if (raw is JsonValue v && (v.TryGetValue<bool>(out _) || (v.TryGetText(out var s) && s == "auto"))) return;
         config.Error("use_cudnn", $"'use_cudnn' must be \"auto\", true or false, not {raw.ToJsonString()}.");
     }
 

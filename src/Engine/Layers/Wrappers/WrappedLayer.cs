@@ -33,7 +33,7 @@ public static partial class WrappedLayer
                 ok = false;
             }
         var typeKey = spec.ContainsKey("type") ? "type" : "class_name";
-        if (spec[typeKey] is not JsonValue typeValue || !typeValue.TryGetValue<string>(out var type))
+        if (spec[typeKey] is not JsonValue typeValue || !typeValue.TryGetText(out var type))
         {
             config.Diagnostics.Error(JsonPointer.Append(pointer, "type"), $"The layer in '{key}' needs a type (\"LSTM\", \"Dense\", ...).", config.Node);
             return null;
@@ -61,7 +61,7 @@ public static partial class WrappedLayer
     /// <summary>Configures a wrapped layer from its config; a config without a name gets Keras's default name for the type.</summary>
     public static void Initialize(Layer layer, string type, JsonObject json, string pointer, string node, DiagnosticBag diagnostics)
     {
-        var name = json["name"] is JsonValue v && v.TryGetValue<string>(out var n) ? n : KerasDefaultName(type);
+        var name = json["name"] is JsonValue v && v.TryGetText(out var n) ? n : KerasDefaultName(type);
         layer.Initialize(name, type, new LayerConfig(json, pointer, node, diagnostics));
     }
 

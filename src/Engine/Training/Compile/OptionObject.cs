@@ -21,11 +21,11 @@ public sealed record OptionObject(string Type, JsonObject Config, string Pointer
     {
         switch (node)
         {
-            case JsonValue value when value.TryGetValue<string>(out var name):
+            case JsonValue value when value.TryGetText(out var name):
                 return new OptionObject(name, [], pointer, pointer, IsName: true);
             case JsonObject obj when obj.ContainsKey("class_name"):
                 {
-                    if (obj["class_name"] is not JsonValue cn || !cn.TryGetValue<string>(out var className))
+                    if (obj["class_name"] is not JsonValue cn || !cn.TryGetText(out var className))
                     {
                         diagnostics.Error(JsonPointer.Append(pointer, "class_name"), $"class_name must name the {what}.");
                         return null;
@@ -45,7 +45,7 @@ public sealed record OptionObject(string Type, JsonObject Config, string Pointer
                 }
             case JsonObject obj:
                 {
-                    if (obj["type"] is not JsonValue tv || !tv.TryGetValue<string>(out var type))
+                    if (obj["type"] is not JsonValue tv || !tv.TryGetText(out var type))
                     {
                         diagnostics.Error(JsonPointer.Append(pointer, "type"), $"A {what} written as an object needs a type, e.g. {{\"type\": \"...\", ...settings}}.");
                         return null;

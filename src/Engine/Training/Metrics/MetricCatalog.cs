@@ -114,7 +114,7 @@ public static class MetricCatalog
     /// <summary>A loss used as a metric: its mean over the epoch, unweighted by loss weights.</summary>
     static MetricSpec? LossAsMetric(OptionObject spec, DiagnosticBag diagnostics)
     {
-        var nameOverride = spec.Config["name"] is JsonValue v && v.TryGetValue<string>(out var n) ? n : null;
+        var nameOverride = spec.Config["name"] is JsonValue v && v.TryGetText(out var n) ? n : null;
         var loss = LossCatalog.Create(spec, diagnostics);
         if (loss is null) return null;
         var name = spec.IsName ? spec.Type : nameOverride ?? loss.Name;
