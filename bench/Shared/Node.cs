@@ -29,6 +29,13 @@ sealed class Node : IDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>SIGKILL: the node dies on the spot.</summary>
+    public void Kill()
+    {
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+    }
+
     public string Output
     {
         get { lock (output) return output.ToString(); }

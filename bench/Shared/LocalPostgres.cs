@@ -28,13 +28,13 @@ sealed class LocalPostgres : IAsyncDisposable
         return new LocalPostgres(dataDir, binDir, $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false");
     }
 
-    public async Task<string> CreateDatabaseAsync()
+    public async Task<string> CreateDatabaseAsync(string name = "liveload")
     {
         await using var connection = new NpgsqlConnection(admin);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("CREATE DATABASE liveload", connection);
+        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
         await command.ExecuteNonQueryAsync();
-        return new NpgsqlConnectionStringBuilder(admin) { Database = "liveload", Pooling = true }.ConnectionString;
+        return new NpgsqlConnectionStringBuilder(admin) { Database = name, Pooling = true, MaxPoolSize = 200 }.ConnectionString;
     }
 
     static async Task RunAsync(string file, string arguments, bool asPostgres = false)
