@@ -51,6 +51,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             compile = request.GetProperty("compile"),
             epochs = 3,
             otherRunId = other,
+            qaDataset = Path.Combine(root, "examples", "data", "qa.npz"),
         }));
 
         var (exitCode, text) = await RunNodeAsync(Path.Combine(root, "tests", "Api.Tests", "Browser", "dashboard.mjs"), config);
@@ -84,7 +85,13 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         // The browser logs the invalid run request's 400 itself; nothing else may go wrong.
         Assert.DoesNotContain(result.GetProperty("consoleErrors").EnumerateArray().Select(e => e.GetString()!), e => !e.Contains("status of 400"));
         Assert.Empty(result.GetProperty("externalRequests").EnumerateArray());
-        foreach (var name in new[] { "new-run-invalid-graph", "run-live", "inception-diagram", "runs", "compare" })
+        // The README's new user: the QA example trained from the dashboard's defaults (rmsprop, sparse categorical crossentropy, acc).
+        var qaCharts = result.GetProperty("qaCharts").EnumerateArray().ToList();
+        Assert.Equal(["answer", "total"], qaCharts.Select(c => c.GetProperty("head").GetString()).Order());
+        var qa = qaCharts.Single(c => c.GetProperty("head").GetString() == "answer");
+        Assert.Equal(2, qa.GetProperty("epochs").GetInt32());
+        Assert.Equal(["acc", "loss", "val_acc", "val_loss"], qa.GetProperty("series").EnumerateArray().Select(s => s.GetString()).Order());
+        foreach (var name in new[] { "new-run-invalid-graph", "run-live", "inception-diagram", "runs", "compare", "qa-run" })
             Assert.True(new FileInfo(Path.Combine(screenshots, name + ".png")).Length > 10_000, name);
     }
 

@@ -96,6 +96,21 @@ try {
   result.compareSeries = Number(await page.getAttribute(".compare-chart", "data-series"));
   await shot("compare");
 
+  step("as a new user: the seed's QA model from the examples, with examples/data/qa.npz, watched live");
+  await page.goto(config.baseUrl + "/#/new");
+  await page.waitForSelector("#graph-example");
+  await page.selectOption("#graph-example", { label: "qa-two-input.json" });
+  await page.setInputFiles("#dataset-file", config.qaDataset);
+  await page.waitForFunction(() => document.querySelectorAll("#dataset-arrays li code").length === 3);
+  await page.fill("#fit-epochs", "2");
+  await page.click("#submit-run");
+  await page.waitForFunction(() => location.hash.startsWith("#/runs/"));
+  await page.waitForFunction(() => document.querySelector("#run-status")?.textContent === "succeeded", null, { timeout: 120_000 });
+  await page.waitForFunction(() => document.querySelector('.head-chart[data-head="total"]')?.dataset.epochs === "2");
+  result.qaCharts = await page.$$eval(".head-chart", (charts) => charts.map((c) => ({ head: c.dataset.head, epochs: Number(c.dataset.epochs),
+    series: [...c.querySelectorAll(".u-legend .u-series th")].map((s) => s.textContent.trim()).filter((s) => s && s !== "epoch") })));
+  await shot("qa-run");
+
   result.consoleErrors = consoleErrors;
   result.externalRequests = external;
   console.log("RESULT " + JSON.stringify(result));
