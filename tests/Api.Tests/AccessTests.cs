@@ -178,6 +178,45 @@ public sealed class AccessTests
     }
 
     [Fact]
+    public async Task ParameterValueAndSubscriptionLimitsAnswerWithTheirNames()
+    {
+        await using var service = new ServiceFactory(settings: new Dictionary<string, string?>
+        {
+            ["TrainService:Limits:MaxGraphParams"] = "4",
+            ["TrainService:Limits:MaxDatasetElements"] = "300",
+            ["TrainService:Limits:MaxSubscriptionsPerConnection"] = "1",
+        });
+        var baseUrl = LiveMetricsTests.StartOnKestrel(service);
+        using var client = LiveMetricsTests.ClientOf(baseUrl);
+
+        // Dense(1) on 4 features has 5 parameters.
+        var graph = await client.PostJsonAsync("/api/graphs", Graph);
+        Assert.Equal(HttpStatusCode.BadRequest, graph.Status);
+        Assert.Contains("5", graph.Body.GetRawText());
+
+        // 64 x 4 + 64 values = 320.
+        var upload = await client.PostAsync("/api/datasets", TestData.Upload(TestData.Npz(Data), "data.npz"));
+        Assert.Equal(HttpStatusCode.BadRequest, upload.StatusCode);
+        Assert.Contains("MaxDatasetElements", await upload.Content.ReadAsStringAsync());
+
+        // Two runs to follow; one connection may follow one.
+        var small = new[] { NdArray.Of("features", TestData.Floats(8 * 3, 1), 8, 3), NdArray.Of("label", TestData.Floats(8, 2), 8, 1) };
+        var dataset = await client.UploadAsync(small);
+        var tiny = Graph.Replace("\"shape\": [4]", "\"shape\": [3]");
+        var runs = new List<Guid>();
+        for (int i = 0; i < 2; i++)
+        {
+            var created = await client.PostJsonAsync("/api/runs", RunRequest(dataset).Replace(Graph, tiny));
+            Assert.True(created.Status == HttpStatusCode.Accepted, created.Body.ToString());
+            runs.Add(created.Body.GetProperty("id").GetGuid());
+        }
+        await using var live = await LiveClient.ConnectAsync(baseUrl);
+        await live.SubscribeAsync(runs[0]);
+        var error = await Assert.ThrowsAsync<HubException>(() => live.SubscribeAsync(runs[1]));
+        Assert.Contains("MaxSubscriptionsPerConnection", error.Message);
+    }
+
+    [Fact]
     public async Task ProjectTrainsAtMostItsLimitAtOnceAndTheRestWaitsQueued()
     {
         await using var service = new ServiceFactory(settings: new Dictionary<string, string?>
