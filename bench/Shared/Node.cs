@@ -29,6 +29,34 @@ sealed class Node : IDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>A free loopback port for a node to listen on.</summary>
+    public static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    /// <summary>Waits for an API node to answer /readyz (database and queue up), or fails with its output.</summary>
+    public async Task WaitUntilServingAsync(HttpClient http)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if ((await http.GetAsync("/readyz")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            if (DateTime.UtcNow > deadline || HasExited) throw new InvalidOperationException("The API did not start:\n" + Output);
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>SIGKILL: the node dies on the spot.</summary>
     public void Kill()
     {

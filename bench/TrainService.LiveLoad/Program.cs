@@ -21,7 +21,7 @@ var options = LoadOptions.Parse(args);
 await using var postgres = options.Postgres is null ? await LocalPostgres.StartAsync() : null;
 var connection = options.Postgres ?? await postgres!.CreateDatabaseAsync();
 var dataDir = Directory.CreateTempSubdirectory("trainservice-liveload-").FullName;
-int port = FreePort();
+int port = Node.FreePort();
 var baseUrl = $"http://127.0.0.1:{port}";
 var shared = new Dictionary<string, string>
 {
@@ -31,7 +31,7 @@ var shared = new Dictionary<string, string>
 };
 using var api = Node.Start("TrainService.Api.dll", new(shared) { ["TrainService__Worker__Enabled"] = "false", ["ASPNETCORE_URLS"] = baseUrl });
 using var http = new HttpClient { BaseAddress = new Uri(baseUrl) };
-await WaitUntilUpAsync(http, api);
+await api.WaitUntilServingAsync(http);
 
 Console.WriteLine($"live load: {options.Subscribers} subscribers, {options.Epochs} epochs, API and worker in processes of their own, PostgreSQL NOTIFY relay");
 foreach (var subscribers in new[] { 1, options.Subscribers })
@@ -137,31 +137,6 @@ static async Task<Guid> UploadAsync(HttpClient http)
     return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
 }
 
-static async Task WaitUntilUpAsync(HttpClient http, Node api)
-{
-    var deadline = DateTime.UtcNow.AddSeconds(60);
-    while (true)
-    {
-        try
-        {
-            if ((await http.GetAsync("/openapi/v1.json")).StatusCode == HttpStatusCode.OK) return;
-        }
-        catch (HttpRequestException)
-        {
-        }
-        if (DateTime.UtcNow > deadline || api.HasExited) throw new InvalidOperationException("The API did not start:\n" + api.Output);
-        await Task.Delay(200);
-    }
-}
-
-static int FreePort()
-{
-    var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-    listener.Stop();
-    return port;
-}
 
 sealed record Result(int Subscribers, int Epochs, TimeSpan Connecting, int Received, int Missed, int Duplicated, double P50, double P99, double Max)
 {

@@ -28,7 +28,7 @@ for (int i = 0; i < args.Length; i++)
 await using var postgres = await LocalPostgres.StartAsync();
 var connection = await postgres.CreateDatabaseAsync("load");
 var dataDir = Directory.CreateTempSubdirectory("trainservice-load-").FullName;
-int port = FreePort();
+int port = Node.FreePort();
 var baseUrl = $"http://127.0.0.1:{port}";
 var shared = new Dictionary<string, string>
 {
@@ -53,7 +53,7 @@ var workers = new List<Node>
     Node.Start("TrainService.Jobs.dll", new(shared) { ["TrainService__Worker__NodeName"] = "load-worker-2" }),
 };
 using var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(60) };
-await WaitUntilUpAsync(http, api);
+await api.WaitUntilServingAsync(http);
 
 Console.WriteLine($"load: {clients} concurrent clients, {seconds} s per phase; API, 2 workers and PostgreSQL on this machine ({Environment.ProcessorCount} cores)");
 try
@@ -210,30 +210,4 @@ static async Task<Guid> StoreGraphAsync(HttpClient http)
     var response = await http.PostAsync("/api/graphs", new StringContent(graph, Encoding.UTF8, "application/json"));
     response.EnsureSuccessStatusCode();
     return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-}
-
-static async Task WaitUntilUpAsync(HttpClient http, Node api)
-{
-    var deadline = DateTime.UtcNow.AddSeconds(60);
-    while (true)
-    {
-        try
-        {
-            if ((await http.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK) return;
-        }
-        catch (HttpRequestException)
-        {
-        }
-        if (DateTime.UtcNow > deadline || api.HasExited) throw new InvalidOperationException("The API did not start:\n" + api.Output);
-        await Task.Delay(200);
-    }
-}
-
-static int FreePort()
-{
-    var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-    listener.Stop();
-    return port;
 }

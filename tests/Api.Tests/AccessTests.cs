@@ -223,6 +223,8 @@ public sealed class AccessTests
         {
             ["TrainService:Access:AdminKey"] = AdminKey,
             ["TrainService:Limits:MaxRunningRunsPerProject"] = "1",
+            // The test polls fast; the rate limit is another test's.
+            ["TrainService:Limits:RequestsPerMinute"] = "100000",
             ["TrainService:Worker:Concurrency"] = "3",
         });
         var admin = As(service, AdminKey);

@@ -35,6 +35,8 @@ public static class AccessApi
         {
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
+                // The limit is per key: an install without keys (local use, loopback only) has none to count.
+                if (Callers.IsOpen(context.User)) return RateLimitPartition.GetNoLimiter("open");
                 var perMinute = context.RequestServices.GetRequiredService<IOptions<LimitsOptions>>().Value.RequestsPerMinute;
                 return RateLimitPartition.GetFixedWindowLimiter(Callers.RateKeyOf(context), _ => new FixedWindowRateLimiterOptions
                 {

@@ -90,7 +90,7 @@ public static class Callers
 
     public static bool IsOpen(ClaimsPrincipal user) => user.HasClaim(ApiKeyAuthentication.OpenClaim, "true");
 
-    /// <summary>What the rate limit counts against: the key, or the client's address on an open install.</summary>
+    /// <summary>What the rate limit counts against: the key (the client's address for a caller without one).</summary>
     public static string RateKeyOf(HttpContext context) =>
         context.User.FindFirst(ApiKeyAuthentication.KeyClaim)?.Value is { } key && key != "open"
             ? key

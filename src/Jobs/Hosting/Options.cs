@@ -151,7 +151,7 @@ public sealed class LimitsOptions
     [Range(1, 10_000)]
     public int MaxRunningRunsPerProject { get; set; } = 4;
 
-    /// <summary>Requests per minute per API key (per client address on an open install); more get 429 with Retry-After.</summary>
+    /// <summary>Requests per minute per API key; more get 429 with Retry-After. An install without keys is not limited.</summary>
     [Range(1, 1_000_000)]
     public int RequestsPerMinute { get; set; } = 1200;
 
