@@ -31,9 +31,14 @@ public static class NpyReader
     }
 
     /// <summary>Reads the whole array, in C order and little-endian whatever the file's order.</summary>
-    public static NdArray Read(Stream stream, string name, DatasetLimits limits)
+    /// <param name="fileBytes">The .npy's whole size when the stream cannot say (an .npz member: its declared size).</param>
+    public static NdArray Read(Stream stream, string name, DatasetLimits limits, long? fileBytes = null)
     {
+        long start = stream.CanSeek ? stream.Position : 0;
         var header = NpyHeader.Read(stream, name, limits);
+        // A header may declare gigabytes in a file of a few bytes: allocate only what the file can hold.
+        long? available = (stream.CanSeek ? stream.Length - start : fileBytes) - header.HeaderBytes;
+        if (available < header.DataBytes) throw Truncated(name, header, Math.Max(0, available.Value));
         var data = new byte[header.DataBytes];
         int got = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
         if (got < data.Length) throw Truncated(name, header, got);

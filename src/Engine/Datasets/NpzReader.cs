@@ -25,7 +25,7 @@ public static class NpzReader
         {
             if (names is not null && !names.Contains(name)) return null;
             using var member = entry.Open();
-            return NpyReader.Read(member, name, limits);
+            return NpyReader.Read(member, name, limits, entry.Length);
         });
         return arrays.Where(a => a is not null).ToDictionary(a => a!.Name, a => a!);
     }

@@ -32,7 +32,9 @@ public static class LayerRegistry
 
     /// <summary>Known names close to an unknown one, for "did you mean".</summary>
     public static IEnumerable<string> Suggest(string type) =>
-        Names.Where(n => string.Equals(n, type, StringComparison.OrdinalIgnoreCase) || Distance(n.ToLowerInvariant(), type.ToLowerInvariant()) <= 2).Take(3);
+        // Lengths more than two apart cannot be two edits apart: checked first, so that a hostile 100,000-character name costs nothing.
+        Names.Where(n => string.Equals(n, type, StringComparison.OrdinalIgnoreCase)
+            || (Math.Abs(n.Length - type.Length) <= 2 && Distance(n.ToLowerInvariant(), type.ToLowerInvariant()) <= 2)).Take(3);
 
     internal static int Distance(string a, string b)
     {

@@ -125,6 +125,31 @@ public sealed class FuzzTargets
     }
 
     [Fact]
+    public void NpyHeaderClaimingMoreThanTheFileHoldsIsRefusedBeforeAllocating()
+    {
+        var small = NpyCorpus()[0];
+        // Shape (4, 6) becomes (40000000, 6): about a gigabyte declared in a file of a few hundred bytes.
+        var text = Encoding.Latin1.GetString(small).Replace("(4, 6)", "(40000000, 6)");
+        var bytes = Encoding.Latin1.GetBytes(text);
+        Assert.Contains("(40000000, 6)", text);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<DatasetFormatException>(() => DatasetFile.Read(new MemoryStream(bytes), DatasetFormat.Npy, "x"));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20, "nothing near the declared size was allocated");
+        Assert.Contains("truncated", error.Message);
+    }
+
+    [Fact]
+    public void UnknownLayerTypeOfAHundredThousandCharactersIsAnsweredAtOnce()
+    {
+        var graph = "{\"inputs\": [{\"name\": \"x\", \"shape\": [2]}], \"nodes\": [{\"name\": \"y\", \"type\": \"" + new string('D', 100_000)
+            + "\", \"inputs\": [\"x\"]}], \"outputs\": [\"y\"]}";
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<GraphValidationException>(() => GraphBuilder.Build(graph));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20, "the 'did you mean' search did not allocate a distance table per known type");
+        Assert.Contains("/nodes/0/type", error.Message);
+    }
+
+    [Fact]
     public void KerasJsonImporter() => new FuzzRun("keras-json", 2000).Run(
         KerasJsonCorpus(),
         (mutator, bytes, rounds) => Encoding.UTF8.GetBytes(mutator.Json(Encoding.UTF8.GetString(bytes), rounds)),
