@@ -32,11 +32,14 @@ public static class LayerRegistry
 
     /// <summary>Known names close to an unknown one, for "did you mean".</summary>
     public static IEnumerable<string> Suggest(string type) =>
-        // Lengths more than two apart cannot be two edits apart: checked first, so that a hostile 100,000-character name costs nothing.
-        Names.Where(n => string.Equals(n, type, StringComparison.OrdinalIgnoreCase)
-            || (Math.Abs(n.Length - type.Length) <= 2 && Distance(n.ToLowerInvariant(), type.ToLowerInvariant()) <= 2)).Take(3);
+        Names.Where(n => string.Equals(n, type, StringComparison.OrdinalIgnoreCase) || IsClose(n.ToLowerInvariant(), type.ToLowerInvariant())).Take(3);
 
-    internal static int Distance(string a, string b)
+    /// <summary>Whether two names are at most two edits apart, for "did you mean".</summary>
+    internal static bool IsClose(string a, string b) =>
+        // Lengths more than two apart cannot be: checked first, so that a hostile 100,000-character name costs nothing.
+        Math.Abs(a.Length - b.Length) <= 2 && Distance(a, b) <= 2;
+
+    static int Distance(string a, string b)
     {
         var d = new int[a.Length + 1, b.Length + 1];
         for (int i = 0; i <= a.Length; i++) d[i, 0] = i;

@@ -79,7 +79,7 @@ public sealed record OptionObject(string Type, JsonObject Config, string Pointer
     public static string Unknown(string what, string name, IEnumerable<string> known)
     {
         var names = known.ToList();
-        var close = names.Where(n => Math.Abs(n.Length - name.Length) <= 2 && LayerRegistry.Distance(Normalize(n), Normalize(name)) <= 2).Take(3).ToList();
+        var close = names.Where(n => LayerRegistry.IsClose(Normalize(n), Normalize(name))).Take(3).ToList();
         var hint = close.Count > 0 ? $" Did you mean {string.Join(" or ", close.Select(c => $"'{c}'"))}?" : "";
         return $"Unknown {what} '{name}'. Known: {string.Join(", ", names)}.{hint}";
     }
