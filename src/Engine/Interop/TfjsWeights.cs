@@ -58,7 +58,8 @@ public static class TfjsWeights
                     complete = false;
                     break;
                 }
-                if (count < 0 || count > (buffer.Length - offset) / width || offset + count * width > buffer.Length)
+                // Compared by division: count * width may overflow for a hostile shape.
+                if (count < 0 || count > (buffer.Length - offset) / width)
                 {
                     errors.Error(weightPointer, $"The weight files of group {g} end after {buffer.Length} bytes, before weight '{name}' {ShapeText(shape)} (it needs bytes {offset} to {offset + count * width}).", name);
                     complete = false;
