@@ -1,7 +1,7 @@
 namespace TrainService.Jobs.Data;
 
 /// <summary>A validated graph as the client sent it (the wire format, JSON).</summary>
-public sealed class GraphRecord
+public sealed class GraphRecord : IProjectOwned
 {
     public Guid Id { get; set; }
 
@@ -18,7 +18,7 @@ public sealed class GraphRecord
 }
 
 /// <summary>An uploaded dataset: its file lives in the blob store under its SHA-256.</summary>
-public sealed class DatasetRecord
+public sealed class DatasetRecord : IProjectOwned
 {
     public Guid Id { get; set; }
 
@@ -59,7 +59,7 @@ public static class RunStatuses
 }
 
 /// <summary>A training run: what to train (graph, dataset, settings) and where it stands.</summary>
-public sealed class RunRecord
+public sealed class RunRecord : IProjectOwned
 {
     public Guid Id { get; set; }
 
@@ -226,6 +226,12 @@ public sealed class CheckpointRecord
     public long SizeBytes { get; set; }
 
     public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>A record that belongs to a project (graphs, datasets, runs): only that project's keys, and admin keys, see it.</summary>
+public interface IProjectOwned
+{
+    string Project { get; set; }
 }
 
 public static class Projects

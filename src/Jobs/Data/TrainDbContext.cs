@@ -51,18 +51,12 @@ public abstract class TrainDbContext(DbContextOptions options) : DbContext(optio
         return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
     }
 
+    /// <summary>New records go to this context's project; with none, they keep the default one they were made with.</summary>
     void StampProject()
     {
-        foreach (var entry in ChangeTracker.Entries().Where(e => e.State == EntityState.Added))
-        {
-            var project = Project ?? Projects.Default;
-            switch (entry.Entity)
-            {
-                case GraphRecord graph when Project is not null: graph.Project = project; break;
-                case DatasetRecord dataset when Project is not null: dataset.Project = project; break;
-                case RunRecord run when Project is not null: run.Project = project; break;
-            }
-        }
+        if (Project is null) return;
+        foreach (var entry in ChangeTracker.Entries<IProjectOwned>().Where(e => e.State == EntityState.Added))
+            entry.Entity.Project = Project;
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
