@@ -14,8 +14,7 @@ public sealed class RunEventRelay(IServiceProvider services, RunStreams streams,
 {
     static readonly TimeSpan CatchUpEvery = TimeSpan.FromSeconds(1);
 
-    readonly Channel<RunSignal> signals = Channel.CreateBounded<RunSignal>(
-        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    readonly Channel<RunSignal> signals = RunSignal.Queue();
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {

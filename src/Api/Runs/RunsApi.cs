@@ -88,10 +88,7 @@ public static class RunsApi
         db.Runs.Add(run);
         // The stream's first event goes in with the run: a subscriber always finds it.
         var queued = new RunStatusEvent(run.Id, 1, run.Status.Name(), 0, run.Epochs, null, run.CreatedAt);
-        db.RunEvents.Add(new RunEventRecord
-        {
-            RunId = run.Id, Sequence = 1, Kind = RunEventKinds.RunStatus, Payload = RunEventJson.Serialize(queued), CreatedAt = run.CreatedAt,
-        });
+        db.RunEvents.Add(RunEventLog.RecordOf(queued, run.CreatedAt));
         await db.SaveChangesAsync(cancellationToken);
         signal.Committed(queued);
         // The run is saved before its job exists, so that a worker always finds it; if the queue

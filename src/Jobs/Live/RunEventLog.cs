@@ -25,17 +25,20 @@ public static class RunEventLog
         }, cancellationToken);
         var sequence = await db.Runs.Where(r => r.Id == runId).Select(r => r.EventSequence).SingleAsync(cancellationToken);
         var runEvent = create(sequence);
-        db.RunEvents.Add(new RunEventRecord
-        {
-            RunId = runId,
-            Sequence = sequence,
-            Kind = RunEventJson.KindOf(runEvent),
-            Payload = RunEventJson.Serialize(runEvent),
-            CreatedAt = now,
-        });
+        db.RunEvents.Add(RecordOf(runEvent, now));
         await db.SaveChangesAsync(cancellationToken);
         return runEvent;
     }
+
+    /// <summary>The stored row of an event: its kind and its payload as clients receive it.</summary>
+    public static RunEventRecord RecordOf(IRunEvent runEvent, DateTime now) => new()
+    {
+        RunId = runEvent.RunId,
+        Sequence = runEvent.Sequence,
+        Kind = RunEventJson.KindOf(runEvent),
+        Payload = RunEventJson.Serialize(runEvent),
+        CreatedAt = now,
+    };
 
     /// <summary>A RunStatus event from the run's row as it now stands (read inside the same transaction).</summary>
     public static async Task<RunStatusEvent> AppendStatusAsync(TrainDbContext db, Guid runId, DateTime now, CancellationToken cancellationToken)

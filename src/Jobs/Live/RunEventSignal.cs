@@ -35,6 +35,14 @@ public sealed record RunSignal(Guid RunId, long Sequence, string Kind, string? P
 
     public IRunEvent? Event => Payload is null ? null : RunEventJson.Deserialize(Kind, Payload);
 
+    /// <summary>
+    /// A queue of signals for one reader. Bounded, dropping the oldest when full: a signal only says
+    /// that a stream moved on, and the relay's catch-up reads what a dropped one would have said.
+    /// </summary>
+    public static Channel<RunSignal> Queue() =>
+        System.Threading.Channels.Channel.CreateBounded<RunSignal>(
+            new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+
     public string Serialize() => JsonSerializer.Serialize(this, RunEventJson.Options);
 
     public static RunSignal? Parse(string payload)
@@ -53,8 +61,7 @@ public sealed record RunSignal(Guid RunId, long Sequence, string Kind, string? P
 /// <summary>The embedded default's single process: a channel the API's relay reads.</summary>
 public sealed class InProcessRunEventSignal : IRunEventSignal
 {
-    readonly Channel<RunSignal> channel = Channel.CreateBounded<RunSignal>(
-        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    readonly Channel<RunSignal> channel = RunSignal.Queue();
 
     public ChannelReader<RunSignal> Reader => channel.Reader;
 
@@ -69,8 +76,7 @@ public sealed class PostgresRunEventSignal(NpgsqlDataSource dataSource, ILogger<
     public const string Channel = "trainservice_run_events";
 
     // One sender in order, off the training thread: a notify never slows training down.
-    readonly Channel<RunSignal> outbox = System.Threading.Channels.Channel.CreateBounded<RunSignal>(
-        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    readonly Channel<RunSignal> outbox = RunSignal.Queue();
     Task? sender;
 
     public void Committed(IRunEvent runEvent) => Send(RunSignal.Of(runEvent));

@@ -21,9 +21,6 @@ public sealed class RunRecorder(
     Guid runId, KerasModel model, long sequence, string node, string device, IServiceScopeFactory scopes, BlobStore blobs, IRunEventSignal signal,
     DatabaseRetry retry, TimeProvider clock) : ITrainingObserver
 {
-    /// <summary>Non-finite values (a diverged loss) are written as "NaN", "Infinity", as Keras's JSON logs do.</summary>
-    public static readonly JsonSerializerOptions LogJson = RunEventJson.Options;
-
     static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(100);
 
     readonly TensorBoardLog tensorBoard = new(TensorBoardLog.DirectoryOf(blobs, runId));
@@ -46,7 +43,7 @@ public sealed class RunRecorder(
     {
         int epoch = result.Epoch + 1;
         var now = clock.GetUtcNow().UtcDateTime;
-        var logs = JsonSerializer.Serialize(result.Logs, LogJson);
+        var logs = JsonSerializer.Serialize(result.Logs, RunEventJson.Options);
         string sha256;
         long size;
         using (var temp = blobs.CreateTemp())
